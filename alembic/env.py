@@ -1,0 +1,54 @@
+"""Alembic environment for dist.
+
+The database comes from, in order: a connection handed over by dist itself, `-x database_url=URL`,
+`DIST_DATABASE_URL`, or the SQLite file of the store given by `-x store=DIR` (else `DIST_STORE`, else
+./dist-store). Run from the command line on a store that still holds a legacy db.json, an upgrade to
+head then imports it, so that one `alembic upgrade head` brings a legacy store fully up to date.
+"""
+
+from __future__ import annotations
+
+import logging.config
+
+from sqlalchemy import Connection
+
+from alembic import context
+from dist.persistence import models
+from dist.persistence.store import StoreLocation
+
+config = context.config
+target_metadata = models.Base.metadata
+
+
+def run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+handed_over = config.attributes.get("connection")
+if handed_over is not None:
+    run(handed_over)
+else:
+    if config.config_file_name is not None:
+        logging.config.fileConfig(config.config_file_name, disable_existing_loggers=False)
+    x = context.get_x_argument(as_dictionary=True)
+    location = StoreLocation.resolve(x.get("store"), x.get("database_url"))
+    if context.is_offline_mode():
+        context.configure(url=location.url, target_metadata=target_metadata, literal_binds=True)
+        with context.begin_transaction():
+            context.run_migrations()
+    else:
+        location.prepare()
+        engine = location.engine()
+        try:
+            with engine.execution_options(dist_write=True).begin() as connection:
+                run(connection)
+            location.import_legacy_if_present(engine)
+        finally:
+            engine.dispose()

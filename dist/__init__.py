@@ -1,0 +1,1 @@
+"""dist: a self-hosted release distribution server."""

@@ -1,0 +1,1 @@
+"""The domain of dist: entities, value rules and errors. Pure Python, no framework."""

@@ -1,0 +1,99 @@
+"""The entities of dist as plain dataclasses. Persistence maps them to tables; rules live beside them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from dist.domain.enums import AuditAction, ChannelEventKind, ReleaseStatus, Scope, TokenStatus
+
+
+@dataclass(slots=True)
+class App:
+    slug: str
+    name: str
+    created_at: datetime
+    id: int | None = None
+
+
+@dataclass(slots=True)
+class Artifact:
+    filename: str
+    platform: str
+    sha256: str
+    size: int
+    content_type: str
+    id: int | None = None
+
+
+@dataclass(slots=True)
+class Release:
+    app: str
+    version: str
+    notes: str
+    status: ReleaseStatus
+    created_at: datetime
+    created_by: str
+    artifacts: list[Artifact] = field(default_factory=list)
+    id: int | None = None
+
+    def artifact_for(self, platform: str) -> Artifact | None:
+        """The artifact for `platform`, falling back to one built for `any`."""
+        fallback = None
+        for artifact in self.artifacts:
+            if artifact.platform == platform:
+                return artifact
+            if fallback is None and artifact.platform == "any":
+                fallback = artifact
+        return fallback
+
+
+@dataclass(slots=True)
+class Channel:
+    app: str
+    name: str
+    release: str | None
+    created_at: datetime
+    updated_at: datetime
+    id: int | None = None
+
+
+@dataclass(slots=True)
+class ChannelEvent:
+    kind: ChannelEventKind
+    version: str
+    actor: str
+    at: datetime
+    release_id: int | None = None
+
+
+@dataclass(slots=True)
+class Token:
+    name: str
+    scopes: list[Scope]
+    app: str | None
+    channel: str | None
+    created_at: datetime
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+    id: int | None = None
+
+    def status(self, now: datetime) -> TokenStatus:
+        if self.revoked_at is not None:
+            return TokenStatus.REVOKED
+        if self.expires_at is not None and self.expires_at <= now:
+            return TokenStatus.EXPIRED
+        return TokenStatus.ACTIVE
+
+
+@dataclass(slots=True)
+class AuditEvent:
+    at: datetime
+    actor: str
+    action: AuditAction
+    app: str | None
+    target: str | None
+    detail: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None

@@ -1,0 +1,103 @@
+"""The one JSON rendering of each entity, shared by the API, the CLI's --json and the audit log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from dist.domain.entities import App, Artifact, AuditEvent, Channel, ChannelEvent, Release, Token
+
+
+def timestamp(value: datetime | None) -> str | None:
+    """RFC 3339 in UTC with `Z`; milliseconds when the time has them, microseconds when finer."""
+    if value is None:
+        return None
+    value = value.astimezone(UTC)
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    if value.microsecond % 1000 == 0 and value.microsecond:
+        text += f".{value.microsecond // 1000:03d}"
+    elif value.microsecond:
+        text += f".{value.microsecond:06d}"
+    return text + "Z"
+
+
+def parse_timestamp(text: str) -> datetime:
+    """Read an RFC 3339 timestamp; raises ValueError when it is not one or has no offset."""
+    if not isinstance(text, str) or len(text) < 20 or text[10] not in "Tt":
+        raise ValueError(f"{text!r} is not an RFC 3339 timestamp")
+    value = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1] in "Zz" else text)
+    if value.tzinfo is None:
+        raise ValueError(f"{text!r} has no time zone")
+    return value.astimezone(UTC)
+
+
+def artifact_url(app: str, version: str, filename: str) -> str:
+    return f"/api/apps/{app}/releases/{quote(version, safe='')}/artifacts/{quote(filename, safe='')}"
+
+
+def render_app(app: App) -> dict[str, Any]:
+    return {"slug": app.slug, "name": app.name, "created_at": timestamp(app.created_at)}
+
+
+def render_artifact(app: str, version: str, artifact: Artifact) -> dict[str, Any]:
+    return {
+        "filename": artifact.filename,
+        "platform": artifact.platform,
+        "sha256": artifact.sha256,
+        "size": artifact.size,
+        "content_type": artifact.content_type,
+        "url": artifact_url(app, version, artifact.filename),
+    }
+
+
+def render_release(release: Release) -> dict[str, Any]:
+    return {
+        "app": release.app,
+        "version": release.version,
+        "notes": release.notes,
+        "status": release.status.value,
+        "created_at": timestamp(release.created_at),
+        "created_by": release.created_by,
+        "artifacts": [render_artifact(release.app, release.version, a) for a in release.artifacts],
+    }
+
+
+def render_channel(channel: Channel) -> dict[str, Any]:
+    return {
+        "app": channel.app,
+        "name": channel.name,
+        "release": channel.release,
+        "updated_at": timestamp(channel.updated_at),
+    }
+
+
+def render_channel_event(event: ChannelEvent) -> dict[str, Any]:
+    return {"kind": event.kind.value, "version": event.version, "actor": event.actor, "at": timestamp(event.at)}
+
+
+def render_token(token: Token, now: datetime) -> dict[str, Any]:
+    return {
+        "id": token.id,
+        "name": token.name,
+        "scopes": [s.value for s in token.scopes],
+        "app": token.app,
+        "channel": token.channel,
+        "created_at": timestamp(token.created_at),
+        "expires_at": timestamp(token.expires_at),
+        "revoked_at": timestamp(token.revoked_at),
+        "last_used_at": timestamp(token.last_used_at),
+        "status": token.status(now).value,
+    }
+
+
+def render_audit_event(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "at": timestamp(event.at),
+        "actor": event.actor,
+        "action": event.action.value,
+        "app": event.app,
+        "target": event.target,
+        "detail": event.detail,
+    }

@@ -1,0 +1,159 @@
+"""Value rules: names, versions, digests. Each `parse_*` returns the value or raises `Invalid`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import total_ordering
+
+from dist.domain.errors import Invalid
+
+SLUG_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
+CHANNEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9._-]{0,30}[a-z0-9])?")
+PLATFORM_RE = re.compile(r"[a-z0-9_]+(?:-[a-z0-9_]+)*")
+SHA256_RE = re.compile(r"[0-9a-f]{64}")
+SEMVER_RE = re.compile(
+    r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?"
+)
+DEFAULT_PLATFORM = "any"
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
+MAX_VERSION_LENGTH = 128
+MAX_PLATFORM_LENGTH = 64
+MAX_FILENAME_LENGTH = 255
+MAX_CONTENT_TYPE_LENGTH = 255
+CONTENT_TYPE_RE = re.compile(r"[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+(?:\s*;\s*[ -~]*)?")
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def parse_slug(value: str) -> str:
+    if not isinstance(value, str) or not SLUG_RE.fullmatch(value):
+        raise Invalid(
+            "app.invalid_slug",
+            f"{_show(value)} is not a valid app slug: use 1-64 of a-z, 0-9 and '-', "
+            "starting and ending with a letter or digit",
+        )
+    return value
+
+
+def parse_channel_name(value: str) -> str:
+    if not isinstance(value, str) or not CHANNEL_RE.fullmatch(value):
+        raise Invalid(
+            "channel.invalid_name",
+            f"{_show(value)} is not a valid channel name: use 1-32 of a-z, 0-9, "
+            "'.', '_' and '-', starting and ending with a letter or digit",
+        )
+    return value
+
+
+def parse_platform(value: str) -> str:
+    if not isinstance(value, str) or len(value) > MAX_PLATFORM_LENGTH or not PLATFORM_RE.fullmatch(value):
+        raise Invalid(
+            "artifact.invalid_platform",
+            f"{_show(value)} is not a valid platform, e.g. linux-x86_64, darwin-aarch64, windows-x86_64 or any",
+        )
+    return value
+
+
+def parse_filename(value: str) -> str:
+    if (
+        not isinstance(value, str)
+        or not 1 <= len(value) <= MAX_FILENAME_LENGTH
+        or value in (".", "..")
+        or "/" in value
+        or "\\" in value
+        or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value)
+    ):
+        raise Invalid(
+            "artifact.invalid_filename",
+            f"{_show(value)} is not a valid file name: 1-255 characters, "
+            "no '/', '\\' or control characters, not '.' or '..'",
+        )
+    return value
+
+
+def parse_sha256(value: str) -> str:
+    if not isinstance(value, str) or not SHA256_RE.fullmatch(value):
+        raise Invalid("object.invalid_sha256", f"{_show(value)} is not a sha256 digest (64 lowercase hex digits)")
+    return value
+
+
+def parse_content_type(value: str) -> str:
+    if not isinstance(value, str) or len(value) > MAX_CONTENT_TYPE_LENGTH or not CONTENT_TYPE_RE.fullmatch(value):
+        raise Invalid(
+            "artifact.invalid_content_type", f"{_show(value)} is not a valid media type, e.g. application/octet-stream"
+        )
+    return value
+
+
+def _prerelease_key(part: str) -> tuple[int, int, str]:
+    # Numeric identifiers sort below alphanumeric ones, and numerically among themselves.
+    return (0, int(part), "") if part.isdigit() else (1, 0, part)
+
+
+@total_ordering
+@dataclass(frozen=True, slots=True)
+class Version:
+    """A SemVer 2.0.0 version, ordered by SemVer precedence (build metadata ignored for ordering)."""
+
+    major: int
+    minor: int
+    patch: int
+    prerelease: tuple[str, ...] = ()
+    build: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, text: str) -> Version:
+        match = SEMVER_RE.fullmatch(text) if isinstance(text, str) and len(text) <= MAX_VERSION_LENGTH else None
+        if match is None:
+            raise Invalid(
+                "release.invalid_version", f"{_show(text)} is not a SemVer 2.0.0 version, e.g. 1.4.0 or 2.0.0-beta.1"
+            )
+        major, minor, patch, pre, build = match.groups()
+        return cls(
+            int(major),
+            int(minor),
+            int(patch),
+            tuple(pre.split(".")) if pre else (),
+            tuple(build.split(".")) if build else (),
+        )
+
+    def __str__(self) -> str:
+        text = f"{self.major}.{self.minor}.{self.patch}"
+        if self.prerelease:
+            text += "-" + ".".join(self.prerelease)
+        if self.build:
+            text += "+" + ".".join(self.build)
+        return text
+
+    def precedence_key(self) -> tuple[int, int, int, int, tuple[tuple[int, int, str], ...]]:
+        # A release sorts above all of its pre-releases.
+        return (
+            self.major,
+            self.minor,
+            self.patch,
+            0 if self.prerelease else 1,
+            tuple(_prerelease_key(p) for p in self.prerelease),
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Version):
+            return NotImplemented
+        return self.precedence_key() == other.precedence_key()
+
+    def __hash__(self) -> int:
+        return hash(self.precedence_key())
+
+    def __lt__(self, other: Version) -> bool:
+        return self.precedence_key() < other.precedence_key()
+
+
+def parse_version(text: str) -> str:
+    """Check that `text` is a SemVer version and return it unchanged."""
+    Version.parse(text)
+    return text

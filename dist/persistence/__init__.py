@@ -1,0 +1,1 @@
+"""Persistence: the SQL mapping, sessions, the object store and the legacy format."""

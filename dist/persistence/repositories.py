@@ -1,0 +1,331 @@
+"""The queries of dist, one small repository per entity, each over the session it was built with.
+
+Repositories speak in domain entities; rows never leave this module.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from dist.domain.entities import App, Artifact, AuditEvent, Channel, ChannelEvent, Release, Token
+from dist.domain.enums import AuditAction, ChannelEventKind, ReleaseStatus, Scope
+from dist.domain.errors import Conflict
+from dist.persistence.models import (
+    AppRow,
+    ArtifactRow,
+    AuditEventRow,
+    ChannelEventRow,
+    ChannelRow,
+    ReleaseRow,
+    TokenRow,
+)
+
+
+def _insert_if_absent(session: Session, table: Any, values: dict[str, Any], keys: list[str]) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING: True when this call inserted the row.
+
+    Two transactions creating the same app or channel at once both succeed; one of them creates it.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
+    result = cast(CursorResult[Any], session.execute(statement))
+    return bool(result.rowcount)
+
+
+def _app(row: AppRow) -> App:
+    return App(slug=row.slug, name=row.name, created_at=row.created_at, id=row.id)
+
+
+def _artifact(row: ArtifactRow) -> Artifact:
+    return Artifact(
+        filename=row.filename,
+        platform=row.platform,
+        sha256=row.sha256,
+        size=row.size,
+        content_type=row.content_type,
+        id=row.id,
+    )
+
+
+def _token(row: TokenRow) -> Token:
+    return Token(
+        name=row.name,
+        scopes=[Scope(s) for s in row.scopes],
+        app=row.app,
+        channel=row.channel,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+        last_used_at=row.last_used_at,
+        id=row.id,
+    )
+
+
+class AppRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def get(self, slug: str) -> App | None:
+        row = self.session.scalars(select(AppRow).where(AppRow.slug == slug)).one_or_none()
+        return _app(row) if row else None
+
+    def create_if_absent(self, app: App) -> tuple[App, bool]:
+        """The app with this slug, created from `app` when there is none; and whether it was created."""
+        created = _insert_if_absent(
+            self.session, AppRow, {"slug": app.slug, "name": app.name, "created_at": app.created_at}, ["slug"]
+        )
+        found = self.get(app.slug)
+        assert found is not None
+        return found, created
+
+    def all(self) -> list[App]:
+        return [_app(row) for row in self.session.scalars(select(AppRow).order_by(AppRow.slug))]
+
+
+class ReleaseRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def _releases(self, slug: str, rows: Sequence[ReleaseRow]) -> list[Release]:
+        artifacts: dict[int, list[Artifact]] = defaultdict(list)
+        if rows:
+            query = select(ArtifactRow).where(ArtifactRow.release_id.in_([r.id for r in rows])).order_by(ArtifactRow.id)
+            for artifact in self.session.scalars(query):
+                artifacts[artifact.release_id].append(_artifact(artifact))
+        return [
+            Release(
+                app=slug,
+                version=r.version,
+                notes=r.notes,
+                status=r.status,
+                created_at=r.created_at,
+                created_by=r.created_by,
+                artifacts=artifacts[r.id],
+                id=r.id,
+            )
+            for r in rows
+        ]
+
+    def get(self, app: App, version: str) -> Release | None:
+        row = self.session.scalars(
+            select(ReleaseRow).where(ReleaseRow.app_id == app.id, ReleaseRow.version == version)
+        ).one_or_none()
+        return self._releases(app.slug, [row])[0] if row else None
+
+    def get_by_id(self, app: App, release_id: int) -> Release | None:
+        row = self.session.get(ReleaseRow, release_id)
+        return self._releases(app.slug, [row])[0] if row and row.app_id == app.id else None
+
+    def page(self, app: App, *, limit: int, before_id: int | None = None) -> list[Release]:
+        """Releases of `app`, newest first, `limit` of them, older than `before_id` when given."""
+        query = select(ReleaseRow).where(ReleaseRow.app_id == app.id)
+        if before_id is not None:
+            query = query.where(ReleaseRow.id < before_id)
+        rows = self.session.scalars(query.order_by(ReleaseRow.id.desc()).limit(limit)).all()
+        return self._releases(app.slug, rows)
+
+    def add(self, app: App, release: Release) -> Release:
+        assert app.id is not None
+        row = ReleaseRow(
+            app_id=app.id,
+            version=release.version,
+            notes=release.notes,
+            status=release.status,
+            created_at=release.created_at,
+            created_by=release.created_by,
+        )
+        self.session.add(row)
+        try:
+            with self.session.begin_nested():
+                self.session.flush()
+        except IntegrityError:
+            raise Conflict("release.exists", f"{app.slug} already has a release {release.version}") from None
+        release.id = row.id
+        artifact_rows = [
+            ArtifactRow(
+                release_id=row.id,
+                filename=a.filename,
+                platform=a.platform,
+                sha256=a.sha256,
+                size=a.size,
+                content_type=a.content_type,
+            )
+            for a in release.artifacts
+        ]
+        self.session.add_all(artifact_rows)
+        self.session.flush()
+        for artifact, artifact_row in zip(release.artifacts, artifact_rows, strict=True):
+            artifact.id = artifact_row.id
+        return release
+
+    def set_status(self, release: Release, status: ReleaseStatus) -> None:
+        self.session.execute(update(ReleaseRow).where(ReleaseRow.id == release.id).values(status=status))
+        release.status = status
+
+    def versions(self, ids: Sequence[int]) -> dict[int, tuple[str, ReleaseStatus]]:
+        if not ids:
+            return {}
+        query = select(ReleaseRow.id, ReleaseRow.version, ReleaseRow.status).where(ReleaseRow.id.in_(set(ids)))
+        return {id_: (version, status) for id_, version, status in self.session.execute(query)}
+
+    def sha256_referenced(self, sha256: str) -> bool:
+        return self.session.scalar(select(func.count()).where(ArtifactRow.sha256 == sha256)) != 0
+
+
+class ChannelRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def _query(self) -> Any:
+        return (
+            select(ChannelRow, AppRow.slug, ReleaseRow.version)
+            .join(AppRow, AppRow.id == ChannelRow.app_id)
+            .outerjoin(ReleaseRow, ReleaseRow.id == ChannelRow.release_id)
+        )
+
+    @staticmethod
+    def _channel(row: ChannelRow, slug: str, version: str | None) -> Channel:
+        return Channel(
+            app=slug, name=row.name, release=version, created_at=row.created_at, updated_at=row.updated_at, id=row.id
+        )
+
+    def get(self, app: App, name: str, *, lock: bool = False) -> tuple[Channel, int | None] | None:
+        """The channel and the id of the release it serves; `lock` holds its row until the transaction ends."""
+        query = self._query().where(ChannelRow.app_id == app.id, ChannelRow.name == name)
+        if lock:
+            query = query.with_for_update(of=ChannelRow)
+        found = self.session.execute(query).one_or_none()
+        if found is None:
+            return None
+        row, slug, version = found
+        return self._channel(row, slug, version), row.release_id
+
+    def for_app(self, app: App) -> list[Channel]:
+        query = self._query().where(ChannelRow.app_id == app.id).order_by(ChannelRow.name)
+        return [self._channel(row, slug, version) for row, slug, version in self.session.execute(query)]
+
+    def serving(self, release: Release) -> list[str]:
+        query = select(ChannelRow.name).where(ChannelRow.release_id == release.id).order_by(ChannelRow.name)
+        return list(self.session.scalars(query))
+
+    def create_if_absent(self, app: App, name: str, now: datetime) -> bool:
+        values = {"app_id": app.id, "name": name, "release_id": None, "created_at": now, "updated_at": now}
+        return _insert_if_absent(self.session, ChannelRow, values, ["app_id", "name"])
+
+    def move(self, channel: Channel, release: Release, kind: ChannelEventKind, actor: str, now: datetime) -> None:
+        """Point `channel` at `release` and append the event that says so."""
+        self.session.execute(
+            update(ChannelRow).where(ChannelRow.id == channel.id).values(release_id=release.id, updated_at=now)
+        )
+        assert channel.id is not None and release.id is not None
+        self.session.add(ChannelEventRow(channel_id=channel.id, kind=kind, release_id=release.id, actor=actor, at=now))
+        self.session.flush()
+        channel.release = release.version
+        channel.updated_at = now
+
+    def stack_events(self, channel: Channel) -> list[tuple[ChannelEventKind, int]]:
+        query = (
+            select(ChannelEventRow.kind, ChannelEventRow.release_id)
+            .where(ChannelEventRow.channel_id == channel.id)
+            .order_by(ChannelEventRow.id)
+        )
+        return [(kind, release_id) for kind, release_id in self.session.execute(query)]
+
+    def history(self, channel: Channel) -> list[ChannelEvent]:
+        query = (
+            select(ChannelEventRow, ReleaseRow.version)
+            .join(ReleaseRow, ReleaseRow.id == ChannelEventRow.release_id)
+            .where(ChannelEventRow.channel_id == channel.id)
+            .order_by(ChannelEventRow.id)
+        )
+        return [
+            ChannelEvent(kind=row.kind, version=version, actor=row.actor, at=row.at, release_id=row.release_id)
+            for row, version in self.session.execute(query)
+        ]
+
+
+class TokenRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, token: Token, token_hash: str) -> Token:
+        row = TokenRow(
+            name=token.name,
+            token_hash=token_hash,
+            scopes=[s.value for s in token.scopes],
+            app=token.app,
+            channel=token.channel,
+            created_at=token.created_at,
+            expires_at=token.expires_at,
+            revoked_at=None,
+            last_used_at=None,
+        )
+        self.session.add(row)
+        self.session.flush()
+        token.id = row.id
+        return token
+
+    def get(self, token_id: int) -> Token | None:
+        row = self.session.get(TokenRow, token_id)
+        return _token(row) if row else None
+
+    def find_by_hash(self, token_hash: str) -> Token | None:
+        row = self.session.scalars(select(TokenRow).where(TokenRow.token_hash == token_hash)).one_or_none()
+        return _token(row) if row else None
+
+    def all(self) -> list[Token]:
+        return [_token(row) for row in self.session.scalars(select(TokenRow).order_by(TokenRow.id))]
+
+    def mark_used(self, token: Token, now: datetime) -> None:
+        self.session.execute(update(TokenRow).where(TokenRow.id == token.id).values(last_used_at=now))
+        token.last_used_at = now
+
+    def revoke(self, token: Token, now: datetime) -> None:
+        self.session.execute(update(TokenRow).where(TokenRow.id == token.id).values(revoked_at=now))
+        token.revoked_at = now
+
+
+class AuditRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, event: AuditEvent) -> AuditEvent:
+        row = AuditEventRow(
+            at=event.at, actor=event.actor, action=event.action, app=event.app, target=event.target, detail=event.detail
+        )
+        self.session.add(row)
+        self.session.flush()
+        event.id = row.id
+        return event
+
+    def recent(self, *, app: str | None = None, limit: int | None = None) -> list[AuditEvent]:
+        """The newest `limit` events (all when None), oldest first, optionally those of one app."""
+        query = select(AuditEventRow)
+        if app is not None:
+            query = query.where(AuditEventRow.app == app)
+        query = query.order_by(AuditEventRow.id.desc())
+        if limit is not None:
+            query = query.limit(limit)
+        rows = list(self.session.scalars(query))
+        rows.reverse()
+        return [
+            AuditEvent(
+                at=r.at,
+                actor=r.actor,
+                action=AuditAction(r.action),
+                app=r.app,
+                target=r.target,
+                detail=r.detail,
+                id=r.id,
+            )
+            for r in rows
+        ]

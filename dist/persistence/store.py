@@ -1,0 +1,152 @@
+"""Where a store lives, and opening it: schema at head, legacy db.json imported, sessions ready."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect
+from sqlalchemy.orm import Session, sessionmaker
+
+from alembic import command
+from dist.domain.errors import Unavailable
+from dist.persistence.db import make_engine, session_factories, sqlite_url
+from dist.persistence.objects import ObjectStore
+from dist.persistence.uow import UnitOfWork, utc_now
+
+DEFAULT_STORE = "./dist-store"
+DB_FILE = "dist.db"
+LEGACY_FILE = "db.json"
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "alembic"
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+@dataclass(frozen=True, slots=True)
+class StoreLocation:
+    """A store directory and the database that holds its records (its own dist.db unless a URL is given)."""
+
+    root: Path
+    database_url: str | None = None
+
+    @classmethod
+    def resolve(cls, store: str | os.PathLike[str] | None = None, database_url: str | None = None) -> StoreLocation:
+        """From explicit values, else DIST_STORE and DIST_DATABASE_URL, else ./dist-store."""
+        root = store if store is not None else os.environ.get("DIST_STORE") or DEFAULT_STORE
+        url = database_url if database_url is not None else os.environ.get("DIST_DATABASE_URL") or None
+        return cls(Path(root), url)
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / DB_FILE
+
+    @property
+    def legacy_path(self) -> Path:
+        return self.root / LEGACY_FILE
+
+    @property
+    def url(self) -> str:
+        return self.database_url or sqlite_url(str(self.db_path))
+
+    def objects(self) -> ObjectStore:
+        return ObjectStore(self.root)
+
+    def prepare(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.objects().ensure_dirs()
+
+    def engine(self) -> Engine:
+        return make_engine(self.url)
+
+    def import_legacy_if_present(self, engine: Engine) -> None:
+        """Import db.json into a database at head, once; see dist.persistence.legacy."""
+        if not self.legacy_path.exists() or current_revision(engine) != head_revision():
+            return
+        from dist.persistence.legacy import import_on_first_load
+
+        import_on_first_load(self, engine)
+
+
+def store_exists(location: StoreLocation) -> bool:
+    """Whether the store holds anything yet: a database with a schema, or a legacy db.json to import."""
+    if location.legacy_path.exists():
+        return True
+    if location.embedded:
+        return location.db_path.exists()
+    engine = location.engine()
+    try:
+        with engine.connect() as connection:
+            return inspect(connection).has_table("alembic_version")
+    finally:
+        engine.dispose()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade_to_head(engine: Engine) -> None:
+    config = alembic_config()
+    with engine.execution_options(dist_write=True).begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+class Store:
+    """An open store: its engine, session factories and blobs. Hands out units of work."""
+
+    def __init__(self, location: StoreLocation, engine: Engine, clock: Callable[[], datetime] = utc_now):
+        self.location = location
+        self.engine = engine
+        self.objects = location.objects()
+        self.clock = clock
+        self._read: sessionmaker[Session]
+        self._write: sessionmaker[Session]
+        self._read, self._write = session_factories(engine)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self._read, self._write, self.objects, self.clock)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(location: StoreLocation, *, clock: Callable[[], datetime] = utc_now) -> Store:
+    """Open a store, creating it when new. An embedded store's schema is brought to head; another database
+    must already be at head (`alembic upgrade head`). A legacy db.json is imported on first load."""
+    location.prepare()
+    engine = location.engine()
+    try:
+        head = head_revision()
+        if current_revision(engine) != head:
+            if not location.embedded:
+                raise Unavailable(
+                    "store.schema_outdated",
+                    "the database schema is not at the current version; run `DIST_DATABASE_URL=... alembic "
+                    "upgrade head` from the dist source tree",
+                )
+            upgrade_to_head(engine)
+        location.import_legacy_if_present(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return Store(location, engine, clock)

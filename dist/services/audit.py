@@ -1,0 +1,35 @@
+"""The audit log: every mutation appends its events in its own transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dist.domain.entities import AuditEvent
+from dist.domain.enums import AuditAction
+from dist.domain.errors import Invalid
+from dist.persistence.uow import UnitOfWork
+
+MAX_AUDIT_LIMIT = 10_000
+
+
+def record(
+    uow: UnitOfWork,
+    *,
+    actor: str,
+    action: AuditAction,
+    app: str | None,
+    target: str | None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the audit log, in the caller's transaction."""
+    return uow.audit.add(
+        AuditEvent(at=uow.clock(), actor=actor, action=action, app=app, target=target, detail=detail or {})
+    )
+
+
+def list_events(uow: UnitOfWork, *, app: str | None = None, limit: int | None = None) -> list[AuditEvent]:
+    """The newest `limit` events (all of them when None), oldest first, optionally only those of `app`."""
+    if limit is not None and not 1 <= limit <= MAX_AUDIT_LIMIT:
+        raise Invalid("audit.invalid_limit", f"limit must be between 1 and {MAX_AUDIT_LIMIT}")
+    with uow.read():
+        return uow.audit.recent(app=app, limit=limit)

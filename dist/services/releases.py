@@ -1,0 +1,181 @@
+"""Publishing, reading and yanking releases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dist.domain.entities import Artifact, Release
+from dist.domain.enums import AuditAction, ReleaseStatus
+from dist.domain.errors import Conflict, Invalid, NotFound
+from dist.domain.render import render_release
+from dist.domain.values import (
+    DEFAULT_CONTENT_TYPE,
+    DEFAULT_PLATFORM,
+    parse_channel_name,
+    parse_content_type,
+    parse_filename,
+    parse_platform,
+    parse_sha256,
+    parse_version,
+)
+from dist.persistence.uow import UnitOfWork
+from dist.services import apps
+from dist.services.audit import record
+from dist.services.channels import move_to_release
+
+MAX_NOTES_LENGTH = 100_000
+MAX_ARTIFACTS = 100
+DEFAULT_PAGE = 50
+MAX_PAGE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactSpec:
+    """An artifact to publish: a blob already in the object store, under a file name."""
+
+    filename: str
+    sha256: str
+    platform: str = DEFAULT_PLATFORM
+    content_type: str = DEFAULT_CONTENT_TYPE
+
+
+def _artifacts(uow: UnitOfWork, specs: list[ArtifactSpec]) -> list[Artifact]:
+    if not specs:
+        raise Invalid("release.no_artifacts", "a release needs at least one artifact")
+    if len(specs) > MAX_ARTIFACTS:
+        raise Invalid("release.too_many_artifacts", f"a release has at most {MAX_ARTIFACTS} artifacts")
+    seen: set[str] = set()
+    artifacts = []
+    for spec in specs:
+        parse_filename(spec.filename)
+        if spec.filename in seen:
+            raise Invalid("artifact.duplicate_filename", f"{spec.filename!r} is given twice")
+        seen.add(spec.filename)
+        size = uow.objects.size(parse_sha256(spec.sha256))
+        if size is None:
+            raise Invalid(
+                "object.missing",
+                f"no uploaded blob has the sha256 {spec.sha256} (for {spec.filename!r}); upload it first",
+            )
+        artifacts.append(
+            Artifact(
+                filename=spec.filename,
+                platform=parse_platform(spec.platform),
+                sha256=spec.sha256,
+                size=size,
+                content_type=parse_content_type(spec.content_type),
+            )
+        )
+    return artifacts
+
+
+def publish(
+    uow: UnitOfWork,
+    *,
+    app: str,
+    version: str,
+    artifacts: list[ArtifactSpec],
+    notes: str = "",
+    channel: str | None = None,
+    actor: str,
+) -> Release:
+    """Publish `version` of `app` over blobs already in the store, creating the app on first use.
+
+    Refuses a version the app already has (`release.exists`) and a blob not in the store (`object.missing`).
+    Given `channel`, promotes the new release onto it in the same transaction.
+    """
+    parse_version(version)
+    if len(notes) > MAX_NOTES_LENGTH:
+        raise Invalid("release.notes_too_long", f"release notes are at most {MAX_NOTES_LENGTH} characters")
+    if channel is not None:
+        parse_channel_name(channel)
+    with uow.write():
+        files = _artifacts(uow, artifacts)
+        found, _ = apps.find_or_create(uow, slug=app, name=None, actor=actor)
+        if uow.releases.get(found, version) is not None:
+            raise Conflict("release.exists", f"{app} already has a release {version}")
+        release = uow.releases.add(
+            found,
+            Release(
+                app=app,
+                version=version,
+                notes=notes,
+                status=ReleaseStatus.PUBLISHED,
+                created_at=uow.clock(),
+                created_by=actor,
+                artifacts=files,
+            ),
+        )
+        record(
+            uow,
+            actor=actor,
+            action=AuditAction.RELEASE_PUBLISHED,
+            app=app,
+            target=version,
+            detail=render_release(release),
+        )
+        if channel is not None:
+            move_to_release(uow, app=found, channel=channel, release=release, actor=actor)
+        uow.commit()
+        return release
+
+
+def require(uow: UnitOfWork, app: str, version: str) -> Release:
+    found = apps.require(uow, app)
+    parse_version(version)
+    release = uow.releases.get(found, version)
+    if release is None:
+        raise NotFound("release.not_found", f"{app} has no release {version}")
+    return release
+
+
+def get_release(uow: UnitOfWork, app: str, version: str) -> Release:
+    """A release with its artifacts; yanked ones included."""
+    with uow.read():
+        return require(uow, app, version)
+
+
+def parse_cursor(cursor: str | None) -> int | None:
+    if cursor is None or cursor == "":
+        return None
+    if not cursor.isdigit() or len(cursor) > 18 or int(cursor) < 1:
+        raise Invalid("release.invalid_cursor", f"{cursor!r} is not a cursor this server handed out")
+    return int(cursor)
+
+
+def list_releases(
+    uow: UnitOfWork, app: str, *, limit: int = DEFAULT_PAGE, cursor: str | None = None
+) -> tuple[list[Release], str | None]:
+    """A page of `app`'s releases, newest first, and the cursor of the next page (None at the end)."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise Invalid("release.invalid_limit", f"limit must be between 1 and {MAX_PAGE}")
+    before = parse_cursor(cursor)
+    with uow.read():
+        found = apps.require(uow, app)
+        page = uow.releases.page(found, limit=limit + 1, before_id=before)
+    if len(page) > limit:
+        page = page[:limit]
+        return page, str(page[-1].id)
+    return page, None
+
+
+def yank(uow: UnitOfWork, *, app: str, version: str, actor: str) -> Release:
+    """Mark a release yanked: still downloadable by version, never served by a channel again.
+
+    A release that a channel serves is `release.in_use`: roll that channel back first.
+    """
+    with uow.write():
+        release = require(uow, app, version)
+        if release.status is ReleaseStatus.YANKED:
+            raise Conflict("release.already_yanked", f"{app} {version} is already yanked")
+        serving = uow.channels.serving(release)
+        if serving:
+            raise Conflict(
+                "release.in_use", f"{app} {version} is served by channel(s) {', '.join(serving)}; roll them back first"
+            )
+        uow.releases.set_status(release, ReleaseStatus.YANKED)
+        record(
+            uow, actor=actor, action=AuditAction.RELEASE_YANKED, app=app, target=version, detail={"version": version}
+        )
+        uow.commit()
+        return release
