@@ -1,0 +1,44 @@
+"""The `dist` command line: one cyclopts App with a sub-app per noun. Commands parse, call a service,
+print. Only this package prints."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+from cyclopts import App, Parameter
+
+from dist.cli.context import GLOBALS
+from dist.cli.errors import run_guarded
+
+app = App(name="dist", help="Publish, promote and serve releases of your apps.", version_flags=[])
+
+
+@app.meta.default
+def launcher(
+    *tokens: Annotated[str, Parameter(show=False, allow_leading_hyphen=True)],
+    store: Annotated[
+        str | None, Parameter(env_var="DIST_STORE", help="The store directory (default ./dist-store).")
+    ] = None,
+    database_url: Annotated[
+        str | None, Parameter(env_var="DIST_DATABASE_URL", help="A database URL to use instead of STORE/dist.db.")
+    ] = None,
+) -> int:
+    GLOBALS.store = store
+    GLOBALS.database_url = database_url
+    return run_guarded(app, tokens)
+
+
+def _register() -> None:
+    from dist.cli import commands  # noqa: F401  (registers the commands on `app`)
+
+
+def main() -> None:
+    _register()
+    sys.exit(app.meta())
+
+
+def serve_main() -> None:
+    """`distd`: the same as `dist serve`."""
+    _register()
+    sys.exit(app.meta(["serve", *sys.argv[1:]]))

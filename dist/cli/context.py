@@ -1,0 +1,57 @@
+"""What every command shares: the store it works on, who is acting, and how it prints."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console
+
+from dist.persistence.store import Store, StoreLocation, open_store
+
+
+@dataclass
+class Globals:
+    """The options given before the command: `dist [--store DIR] [--database-url URL] COMMAND`."""
+
+    store: str | None = None
+    database_url: str | None = None
+
+    def location(self) -> StoreLocation:
+        return StoreLocation.resolve(self.store, self.database_url)
+
+
+GLOBALS = Globals()
+stdout = Console(highlight=False, soft_wrap=True)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def actor() -> str:
+    """The audit actor of a CLI command: `cli:<os user>`."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"cli:{user}"
+
+
+@contextmanager
+def opened_store() -> Iterator[Store]:
+    store = open_store(GLOBALS.location())
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def print_json(document: Any) -> None:
+    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+
+def on_terminal() -> bool:
+    return sys.stdout.isatty()
