@@ -135,10 +135,20 @@ def get_release(uow: UnitOfWork, app: str, version: str) -> Release:
         return require(uow, app, version)
 
 
+def get_artifact(uow: UnitOfWork, app: str, version: str, filename: str) -> Artifact:
+    """The artifact `filename` of a release (yanked ones included), or `artifact.not_found`."""
+    with uow.read():
+        release = require(uow, app, version)
+    for artifact in release.artifacts:
+        if artifact.filename == filename:
+            return artifact
+    raise NotFound("artifact.not_found", f"{app} {version} has no file {filename!r}")
+
+
 def parse_cursor(cursor: str | None) -> int | None:
     if cursor is None or cursor == "":
         return None
-    if not cursor.isdigit() or len(cursor) > 18 or int(cursor) < 1:
+    if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 18 or int(cursor) < 1:
         raise Invalid("release.invalid_cursor", f"{cursor!r} is not a cursor this server handed out")
     return int(cursor)
 
