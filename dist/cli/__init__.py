@@ -9,7 +9,7 @@ from typing import Annotated
 from cyclopts import App, Parameter
 
 from dist.cli.context import GLOBALS
-from dist.cli.errors import run_guarded
+from dist.cli.errors import run_guarded, run_meta
 
 app = App(name="dist", help="Publish, promote and serve releases of your apps.", version_flags=[])
 
@@ -29,16 +29,36 @@ def launcher(
     return run_guarded(app, tokens)
 
 
+GLOBAL_OPTIONS = ("--store", "--database-url")
+HELP_FLAGS = ("--help", "-h")
+
+
+def _for_help(tokens: list[str]) -> list[str]:
+    # Help is printed for the command named in the tokens; global options in front would hide it.
+    if not any(token in HELP_FLAGS for token in tokens):
+        return tokens
+    kept: list[str] = []
+    skip = False
+    for token in tokens:
+        if skip:
+            skip = False
+        elif token in GLOBAL_OPTIONS:
+            skip = True
+        elif not token.startswith(tuple(f"{option}=" for option in GLOBAL_OPTIONS)):
+            kept.append(token)
+    return kept
+
+
 def _register() -> None:
     from dist.cli import commands  # noqa: F401  (registers the commands on `app`)
 
 
 def main() -> None:
     _register()
-    sys.exit(app.meta())
+    sys.exit(run_meta(app.meta, _for_help(sys.argv[1:])))
 
 
 def serve_main() -> None:
     """`distd`: the same as `dist serve`."""
     _register()
-    sys.exit(app.meta(["serve", *sys.argv[1:]]))
+    sys.exit(run_meta(app.meta, _for_help(["serve", *sys.argv[1:]])))

@@ -8,8 +8,9 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
+from cyclopts import Parameter
 from rich.console import Console
 
 from dist.persistence.store import Store, StoreLocation, open_store
@@ -27,8 +28,17 @@ class Globals:
 
 
 GLOBALS = Globals()
-stdout = Console(highlight=False, soft_wrap=True)
+# Off a terminal rich would wrap tables at 80 columns; a pipe or a file gets whole lines instead.
+stdout = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 1000)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+JsonFlag = Annotated[
+    bool,
+    Parameter(
+        name="--json", negative=(), show_default=False, help="Print one JSON document on stdout instead of text."
+    ),
+]
 
 
 def actor() -> str:
@@ -53,5 +63,6 @@ def print_json(document: Any) -> None:
     sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 
-def on_terminal() -> bool:
-    return sys.stdout.isatty()
+def progress_on_terminal() -> bool:
+    """Progress bars go to stderr, and only when a human watches it."""
+    return stderr.is_terminal

@@ -1,0 +1,70 @@
+"""`dist init` and `dist app create|list|show`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from cyclopts import App, Parameter
+from sqlalchemy.engine import make_url
+
+from dist.cli import views
+from dist.cli.context import GLOBALS, JsonFlag, actor, opened_store, print_json
+from dist.domain.render import render_app, render_channel
+from dist.persistence.store import store_exists
+from dist.services import apps
+
+app_app = App(name="app", help="Create and inspect apps.")
+
+
+def init(*, as_json: JsonFlag = False) -> None:
+    """Create the store (directory, database schema) if it does not exist yet, and say where it is."""
+    location = GLOBALS.location()
+    existed = store_exists(location)
+    with opened_store():
+        pass
+    database = make_url(location.url).render_as_string(hide_password=True)
+    if as_json:
+        print_json({"store": str(location.root.resolve()), "database": database, "created": not existed})
+        return
+    verb = "Store already initialised" if existed else "Initialised store"
+    views.line(f"{verb} at {location.root.resolve()}")
+    views.line(f"database: {database}")
+
+
+@app_app.command(name="create")
+def create(
+    slug: str,
+    *,
+    name: Annotated[str | None, Parameter(help="A display name (default: the slug).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create an app. Publishing also creates an app on its first release."""
+    with opened_store() as store:
+        created = apps.create_app(store.uow(), slug=slug, name=name, actor=actor())
+    if as_json:
+        print_json(render_app(created))
+    else:
+        views.line(f"Created app {created.slug} ({created.name})")
+
+
+@app_app.command(name="list")
+def list_(*, as_json: JsonFlag = False) -> None:
+    """List every app."""
+    with opened_store() as store:
+        found = apps.list_apps(store.uow())
+    if as_json:
+        print_json({"apps": [render_app(a) for a in found]})
+    else:
+        views.apps_table(found)
+
+
+@app_app.command(name="show")
+def show(slug: str, *, as_json: JsonFlag = False) -> None:
+    """Show an app and its channels."""
+    with opened_store() as store:
+        found, channels = apps.show_app(store.uow(), slug)
+    if as_json:
+        print_json({**render_app(found), "channels": [render_channel(c) for c in channels]})
+        return
+    views.line(f"{found.slug} ({found.name}), created {views.when(found.created_at)}")
+    views.channels_table(channels)

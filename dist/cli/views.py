@@ -1,0 +1,121 @@
+"""What a human sees: rich tables for lists and one-line summaries, built from the domain entities."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from rich import box
+from rich.table import Table
+
+from dist.cli.context import stdout
+from dist.domain.entities import App, AuditEvent, Channel, ChannelEvent, Release, Token
+from dist.domain.render import timestamp
+
+
+def when(value: datetime | None) -> str:
+    return timestamp(value) or "-"
+
+
+def size(n: int) -> str:
+    if n < 1024:
+        return f"{n} B"
+    value, unit = float(n), "B"
+    for larger in ("KiB", "MiB", "GiB", "TiB"):
+        if value < 1024:
+            break
+        value, unit = value / 1024, larger
+    return f"{value:.1f} {unit}"
+
+
+def table(title: str | None, headers: Sequence[str], rows: Iterable[Sequence[str]], empty: str) -> None:
+    """Print rows under headers, or `empty` when there are none."""
+    rows = list(rows)
+    if not rows:
+        stdout.print(empty, markup=False)
+        return
+    grid = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title_justify="left")
+    for header in headers:
+        grid.add_column(header, no_wrap=True)
+    for row in rows:
+        grid.add_row(*row)
+    stdout.print(grid)
+
+
+def line(text: str) -> None:
+    stdout.print(text, markup=False)
+
+
+def apps_table(apps: list[App]) -> None:
+    table(None, ["slug", "name", "created"], ([a.slug, a.name, when(a.created_at)] for a in apps), "No apps yet.")
+
+
+def channels_table(channels: list[Channel], title: str | None = None) -> None:
+    table(
+        title,
+        ["channel", "serves", "updated"],
+        ([c.name, c.release or "-", when(c.updated_at)] for c in channels),
+        "No channels yet.",
+    )
+
+
+def releases_table(releases: list[Release]) -> None:
+    table(
+        None,
+        ["version", "status", "artifacts", "created", "by"],
+        ([r.version, r.status.value, str(len(r.artifacts)), when(r.created_at), r.created_by] for r in releases),
+        "No releases yet.",
+    )
+
+
+def release_detail(release: Release) -> None:
+    line(f"{release.app} {release.version} ({release.status.value})")
+    line(f"created {when(release.created_at)} by {release.created_by}")
+    if release.notes:
+        line("")
+        line(release.notes)
+    table(
+        None,
+        ["filename", "platform", "size", "content type", "sha256"],
+        ([a.filename, a.platform, size(a.size), a.content_type, a.sha256] for a in release.artifacts),
+        "No artifacts.",
+    )
+
+
+def channel_events_table(events: list[ChannelEvent]) -> None:
+    table(
+        None,
+        ["at", "kind", "version", "actor"],
+        ([when(e.at), e.kind.value, e.version, e.actor] for e in events),
+        "No promotes or rollbacks yet.",
+    )
+
+
+def tokens_table(tokens: list[Token], now: datetime) -> None:
+    table(
+        None,
+        ["id", "name", "scopes", "app", "channel", "status", "expires", "last used"],
+        (
+            [
+                str(t.id),
+                t.name,
+                ",".join(s.value for s in t.scopes),
+                t.app or "*",
+                t.channel or "*",
+                t.status(now).value,
+                when(t.expires_at),
+                when(t.last_used_at),
+            ]
+            for t in tokens
+        ),
+        "No tokens yet.",
+    )
+
+
+def audit_table(events: list[AuditEvent]) -> None:
+    table(
+        None,
+        ["id", "at", "actor", "action", "app", "target"],
+        ([str(e.id), when(e.at), e.actor, e.action.value, e.app or "-", e.target or "-"] for e in events),
+        "The audit log is empty.",
+    )
