@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import total_ordering
 
@@ -15,7 +16,9 @@ SHA256_RE = re.compile(r"[0-9a-f]{64}")
 SEMVER_RE = re.compile(
     r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
-    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?",
+    # ASCII: without it \d also matches other scripts' digits, which SemVer does not allow.
+    re.ASCII,
 )
 DEFAULT_PLATFORM = "any"
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
@@ -67,7 +70,8 @@ def parse_filename(value: str) -> str:
         or value in (".", "..")
         or "/" in value
         or "\\" in value
-        or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value)
+        # Cc: C0, DEL and C1 controls. Cs: lone surrogates, which no database can store as UTF-8.
+        or any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value)
     ):
         raise Invalid(
             "artifact.invalid_filename",
