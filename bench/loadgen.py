@@ -1,0 +1,51 @@
+"""wrk, the load generator: run it on the client core and read back requests/s, latency percentiles and errors."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass
+
+from bench.common import CLIENT_CPU, Gap, median, need_tool, pinned
+
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+@dataclass
+class Load:
+    requests_per_second: float
+    p99_ms: float
+    p50_ms: float
+
+
+def wrk(url: str, *, connections: int, duration: float, threads: int = 1) -> Load:
+    """One wrk run; any socket error or non-2xx/3xx answer makes the figure meaningless, so it is a gap."""
+    need_tool("wrk")
+    command = ["wrk", "--latency", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s", url]
+    done = subprocess.run(pinned(command, CLIENT_CPU), capture_output=True, text=True, timeout=duration + 120)
+    out = done.stdout
+    if done.returncode != 0:
+        raise Gap(f"wrk failed on {url}: {done.stderr[-300:]}")
+    if "Non-2xx or 3xx responses" in out or re.search(r"Socket errors: .*(read|write|timeout) [1-9]", out):
+        raise Gap(f"wrk saw errors on {url}: {' '.join(out.split())[-300:]}")
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if rps is None:
+        raise Gap(f"wrk printed no Requests/sec for {url}: {out[-300:]}")
+    return Load(float(rps.group(1)), _percentile(out, "99%"), _percentile(out, "50%"))
+
+
+def _percentile(out: str, label: str) -> float:
+    found = re.search(rf"^\s+{re.escape(label)}\s+([\d.]+)(us|ms|s|m)\s*$", out, re.MULTILINE)
+    if found is None:
+        raise Gap(f"wrk printed no {label} latency: {out[-300:]}")
+    return float(found.group(1)) * UNITS[found.group(2)]
+
+
+def wrk_median(url: str, *, connections: int, duration: float, repeat: int) -> Load:
+    """The median of several runs (each statistic on its own)."""
+    runs = [wrk(url, connections=connections, duration=duration) for _ in range(repeat)]
+    return Load(
+        median([r.requests_per_second for r in runs]),
+        median([r.p99_ms for r in runs]),
+        median([r.p50_ms for r in runs]),
+    )
