@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -37,8 +37,8 @@ def _insert_if_absent(session: Session, table: Any, values: dict[str, Any], keys
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
-    result = cast(CursorResult[Any], session.execute(statement))
-    return bool(result.rowcount)
+    # psycopg reports rowcount -1 for this statement, so ask for the inserted row instead.
+    return session.execute(statement.returning(table.id)).first() is not None
 
 
 def _app(row: AppRow) -> App:
