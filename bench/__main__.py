@@ -1,0 +1,48 @@
+"""Run every benchmark and print one table: `python -m bench [--quick] [--only upload,reads] [sizes…]`.
+
+Each benchmark also runs alone: `python -m bench.upload`, `bench.download`, `bench.reads`, `bench.scale`,
+`bench.import_legacy`, with the same options.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+import time
+
+from bench import download, import_legacy, reads, scale, upload
+from bench.common import CLIENT_CPU, SERVER_CPU, Figure, log, parser, run_one, settle, table
+
+BENCHES = {
+    "upload": upload.run,
+    "download": download.run,
+    "reads": reads.run,
+    "scale": scale.run,
+    "import": import_legacy.run,
+}
+
+
+def main() -> int:
+    p = parser(__doc__ or "")
+    p.add_argument("--only", default=",".join(BENCHES), help=f"comma-separated subset of {', '.join(BENCHES)}")
+    args = settle(p.parse_args())
+    chosen = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = [name for name in chosen if name not in BENCHES]
+    if unknown:
+        p.error(f"unknown benchmark(s): {', '.join(unknown)}")
+    figures: list[Figure] = []
+    started = time.monotonic()
+    for name in chosen:
+        log(f"running {name}")
+        figures += run_one(name, BENCHES[name], args)
+    pinning = f"server core {SERVER_CPU}, client core {CLIENT_CPU}" if SERVER_CPU is not None else "no pinning"
+    print(
+        f"dist benchmarks ({'quick' if args.quick else 'full size'}; {platform.machine()}, {pinning}; "
+        f"{time.monotonic() - started:.0f}s)"
+    )
+    print(table(figures))
+    return 1 if any(f.status == "MISS" for f in figures) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
