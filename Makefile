@@ -24,3 +24,13 @@ lint: install
 
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# `make bench [BENCH_ARGS=--quick]`: every benchmark of bench/, one table. nginx and wrk come from the system's
+# packages (RUNLEVEL=1 keeps the package from starting a system nginx).
+bench: install
+	@if ! command -v wrk >/dev/null || ! { command -v nginx >/dev/null || test -x /usr/sbin/nginx; }; then \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y nginx-light wrk \
+		|| $$SUDO env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y nginx wrk; \
+	fi
+	$(BIN)/python -m bench $(BENCH_ARGS)
