@@ -2,9 +2,76 @@
 
 from __future__ import annotations
 
-from dist.domain.errors import Unavailable
+import os
+import re
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import uvicorn
+from cyclopts import Parameter
+from cyclopts.token import Token
+
+from dist.cli.context import GLOBALS, stdout
+from dist.http.app import MAX_UPLOAD_ENV, create_app
+from dist.http.limits import DEFAULT_MAX_UPLOAD, MAX_HEADER_BYTES
+from dist.persistence.store import open_store
+
+SIZE_RE = re.compile(r"(\d+)\s*([kmgt]?)(i?b?)", re.IGNORECASE)
+POWERS = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4}
 
 
-def serve() -> int:
-    """Serve the HTTP API."""
-    raise Unavailable("serve.unavailable", "the HTTP server is not part of this build yet")
+def parse_size(text: str) -> int:
+    """Bytes from `1048576`, `512MiB`, `1G` (binary multiples) or `500MB` (decimal ones)."""
+    match = SIZE_RE.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"{text!r} is not a size: use bytes or a suffix such as 512MiB or 1G")
+    number, prefix, suffix = match.groups()
+    base = 1000 if suffix.lower() == "b" and prefix else 1024
+    size = int(number) * int(base ** POWERS[prefix.lower()])
+    if size < 1:
+        raise ValueError("the upload limit must be at least one byte")
+    return size
+
+
+def _size_converter(type_: Any, tokens: Sequence[Token]) -> int:
+    return parse_size(tokens[0].value)
+
+
+def serve(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    workers: Annotated[int, Parameter(help="Worker processes (each opens the store).")] = 1,
+    max_upload: Annotated[
+        int, Parameter(converter=_size_converter, help="The largest upload accepted, e.g. 512MiB or 1G.")
+    ] = DEFAULT_MAX_UPLOAD,
+) -> int:
+    """Serve the HTTP API (distd) on the store."""
+    location = GLOBALS.location()
+    # Schema to head and a legacy db.json imported once, here, before any worker starts.
+    open_store(location).close()
+    url = f"http://{host}:{port}"
+    store_args = f"--store {location.root}" if location.embedded else "--database-url ..."
+    stdout.print(f"distd serving {location.root} on {url} (API description: {url}/api/openapi.json)", markup=False)
+    stdout.print(f"Create a token:  dist {store_args} token create --name ci --scope publish", markup=False)
+    stdout.print(
+        f"Upload a file:   curl -H 'Authorization: Bearer dist_...' --data-binary @FILE {url}/api/upload", markup=False
+    )
+    stdout.print(f"Then publish:    POST {url}/api/apps/APP/releases with the sha256 it returned", markup=False)
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
+        "timeout_keep_alive": 5,
+        "server_header": False,
+    }
+    if workers <= 1:
+        uvicorn.run(create_app(location, max_upload=max_upload), **options)
+        return 0
+    # Worker processes build the app from an import string, so the store travels in the environment.
+    os.environ["DIST_STORE"] = str(location.root)
+    if location.database_url is not None:
+        os.environ["DIST_DATABASE_URL"] = location.database_url
+    os.environ[MAX_UPLOAD_ENV] = str(max_upload)
+    uvicorn.run("dist.http.app:app_from_environment", factory=True, workers=workers, **options)
+    return 0

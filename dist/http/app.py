@@ -1,0 +1,78 @@
+"""The distd application: one list of routes over the services, the open store in lifespan state."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from dist.http import downloads, reads, writes
+from dist.http.errors import EXCEPTION_HANDLERS
+from dist.http.limits import DEFAULT_MAX_UPLOAD, HeaderLimit
+from dist.http.openapi import openapi_document
+from dist.persistence.store import Store, StoreLocation, open_store
+
+MAX_UPLOAD_ENV = "DIST_MAX_UPLOAD"
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(request.state.openapi)
+
+
+ROUTES = [
+    Route("/healthz", reads.healthz),
+    Route("/api/openapi.json", openapi),
+    Route("/api/apps", reads.list_apps),
+    Route("/api/apps/{slug}", reads.show_app),
+    Route("/api/apps/{slug}/releases", reads.list_releases),
+    Route("/api/apps/{slug}/releases", writes.publish, methods=["POST"]),
+    Route("/api/apps/{slug}/releases/{version}", reads.show_release),
+    Route("/api/apps/{slug}/releases/{version}/yank", writes.yank, methods=["POST"]),
+    Route("/api/apps/{slug}/releases/{version}/artifacts/{filename}", downloads.artifact_by_filename),
+    Route("/api/apps/{slug}/channels", reads.list_channels),
+    Route("/api/apps/{slug}/channels/{name}", reads.show_channel),
+    Route("/api/apps/{slug}/channels/{name}/history", reads.channel_history),
+    Route("/api/apps/{slug}/channels/{name}/latest", reads.latest),
+    Route("/api/apps/{slug}/channels/{name}/promote", writes.promote, methods=["POST"]),
+    Route("/api/apps/{slug}/channels/{name}/rollback", writes.rollback, methods=["POST"]),
+    Route("/api/objects/{sha256}", downloads.object_by_sha256),
+    Route("/api/upload", writes.upload, methods=["POST"]),
+]
+
+
+def create_app(source: StoreLocation | Store, *, max_upload: int = DEFAULT_MAX_UPLOAD) -> Starlette:
+    """The HTTP API over a store: given a location it opens the store at startup and closes it at shutdown;
+    given an open Store it uses it and leaves closing it to the caller."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        if isinstance(source, Store):
+            yield {"store": source, "max_upload": max_upload, "openapi": openapi_document(max_upload)}
+            return
+        opened = await run_in_threadpool(open_store, source)
+        try:
+            yield {"store": opened, "max_upload": max_upload, "openapi": openapi_document(max_upload)}
+        finally:
+            opened.close()
+
+    return Starlette(
+        routes=ROUTES,
+        middleware=[Middleware(HeaderLimit)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+    )
+
+
+def app_from_environment() -> Starlette:
+    """The factory uvicorn's worker processes call: the store from DIST_STORE / DIST_DATABASE_URL and the
+    upload cap from DIST_MAX_UPLOAD, which `dist serve` sets before starting them."""
+    cap = os.environ.get(MAX_UPLOAD_ENV)
+    return create_app(StoreLocation.resolve(), max_upload=int(cap) if cap else DEFAULT_MAX_UPLOAD)

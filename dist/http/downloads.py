@@ -1,0 +1,127 @@
+"""Blob downloads, by sha256 and by release and file name: strong ETag, 304, single byte ranges, HEAD,
+immutable caching. The bytes are sent from the file in chunks, never read whole into memory."""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import quote
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.types import Receive, Scope, Send
+
+from dist.domain.errors import NotFound
+from dist.domain.values import DEFAULT_CONTENT_TYPE, parse_sha256
+from dist.http.context import call, store
+from dist.http.errors import error_response
+from dist.services import releases
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+UNSATISFIABLE = "unsatisfiable"
+
+
+def _digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:
+    """The one byte range `header` asks for, as (first, last); UNSATISFIABLE; or None to send the whole blob
+    (no header, a malformed one, or several ranges, which RFC 9110 lets a server ignore)."""
+    if header is None:
+        return None
+    unit, _, spec = header.partition("=")
+    first_text, dash, last_text = (part.strip() for part in spec.partition("-"))
+    if unit.strip().lower() != "bytes" or not dash or not (first_text or last_text):
+        return None
+    if (first_text and not _digits(first_text)) or (last_text and not _digits(last_text)):
+        return None
+    if not first_text:
+        suffix = int(last_text)
+        return (max(size - suffix, 0), size - 1) if suffix and size else UNSATISFIABLE
+    first = int(first_text)
+    if last_text and int(last_text) < first:
+        return None
+    if first >= size:
+        return UNSATISFIABLE
+    return first, min(int(last_text), size - 1) if last_text else size - 1
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    # If-None-Match uses the weak comparison: W/"x" matches "x".
+    tags = [tag.strip().removeprefix("W/") for tag in header.split(",")]
+    return "*" in tags or etag in tags
+
+
+class BlobResponse(FileResponse):
+    """A FileResponse whose Range handling was decided beforehand: the request's Range header is replaced by
+    the canonical form of the one range to send, or dropped to send the whole file."""
+
+    def __init__(
+        self,
+        path: str,
+        *,
+        byte_range: tuple[int, int] | None,
+        headers: dict[str, str],
+        media_type: str,
+        stat_result: os.stat_result,
+    ) -> None:
+        super().__init__(path, headers=headers, media_type=media_type, stat_result=stat_result)
+        self.byte_range = byte_range
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [(k, v) for k, v in scope["headers"] if k not in (b"range", b"if-range")]
+        if self.byte_range is not None:
+            first, last = self.byte_range
+            headers.append((b"range", f"bytes={first}-{last}".encode()))
+        await super().__call__({**scope, "headers": headers}, receive, send)
+
+
+async def _send_blob(
+    request: Request, sha256: str, *, content_type: str = DEFAULT_CONTENT_TYPE, filename: str | None = None
+) -> Response:
+    path = store(request).objects.path(sha256)
+    try:
+        stat = await run_in_threadpool(os.stat, path)
+    except FileNotFoundError:
+        raise NotFound("object.not_found", f"there is no blob {sha256}") from None
+    etag = f'"{sha256}"'
+    headers = {"ETag": etag, "Cache-Control": IMMUTABLE, "Accept-Ranges": "bytes"}
+    if filename is not None:
+        headers["Content-Disposition"] = content_disposition(filename)
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None and _etag_matches(if_none_match, etag):
+        return Response(status_code=304, headers=headers)
+    if_range = request.headers.get("if-range")
+    byte_range = parse_range(request.headers.get("range"), stat.st_size)
+    if if_range is not None and if_range.strip() != etag:
+        byte_range = None
+    if byte_range == UNSATISFIABLE:
+        return error_response(
+            416,
+            "download.range_not_satisfiable",
+            f"the blob is {stat.st_size} bytes; the range asked for lies outside it",
+            {**headers, "Content-Range": f"bytes */{stat.st_size}"},
+        )
+    assert not isinstance(byte_range, str)
+    return BlobResponse(str(path), byte_range=byte_range, headers=headers, media_type=content_type, stat_result=stat)
+
+
+def content_disposition(filename: str) -> str:
+    """`attachment` with an ASCII `filename` and, for other names, the exact one as RFC 5987 `filename*`."""
+    fallback = "".join(c if " " <= c <= "~" and c not in '"\\%' else "_" for c in filename)
+    value = f'attachment; filename="{fallback}"'
+    if fallback != filename:
+        value += f"; filename*=UTF-8''{quote(filename, safe='')}"
+    return value
+
+
+async def object_by_sha256(request: Request) -> Response:
+    sha256 = parse_sha256(request.path_params["sha256"])
+    return await _send_blob(request, sha256)
+
+
+async def artifact_by_filename(request: Request) -> Response:
+    params = request.path_params
+    artifact = await call(request, releases.get_artifact, params["slug"], params["version"], params["filename"])
+    return await _send_blob(request, artifact.sha256, content_type=artifact.content_type, filename=artifact.filename)

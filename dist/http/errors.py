@@ -1,0 +1,77 @@
+"""The one place where errors become HTTP answers: every refusal is `{"error": {"code", "message"}}`."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from dist.domain.errors import DistError, ErrorKind
+
+log = logging.getLogger("dist.http")
+
+STATUS: dict[ErrorKind, int] = {
+    ErrorKind.MALFORMED: 400,
+    ErrorKind.UNAUTHORIZED: 401,
+    ErrorKind.FORBIDDEN: 403,
+    ErrorKind.NOT_FOUND: 404,
+    ErrorKind.CONFLICT: 409,
+    ErrorKind.LENGTH_REQUIRED: 411,
+    ErrorKind.TOO_LARGE: 413,
+    ErrorKind.INVALID: 422,
+    ErrorKind.RATE_LIMITED: 429,
+    ErrorKind.UNAVAILABLE: 503,
+}
+
+# Starlette raises HTTPException for what its router refuses by itself.
+ROUTER_CODES: dict[int, str] = {
+    400: "request.malformed",
+    404: "route.not_found",
+    405: "method.not_allowed",
+    413: "request.too_large",
+}
+
+
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+
+
+def dist_error_response(error: DistError) -> JSONResponse:
+    status = STATUS[error.kind]
+    # RFC 9110: a 401 names the scheme the client should use.
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return error_response(status, error.code, error.message, headers)
+
+
+async def on_dist_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DistError)
+    return dist_error_response(exc)
+
+
+async def on_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = ROUTER_CODES.get(exc.status_code, "request.refused")
+    message = f"no route for {request.method} {request.url.path}" if exc.status_code in (404, 405) else exc.detail
+    return error_response(exc.status_code, code, message, dict(exc.headers) if exc.headers else None)
+
+
+async def on_database_error(request: Request, exc: Exception) -> Response:
+    log.error("database error on %s %s: %s", request.method, request.url.path, exc)
+    return error_response(503, "store.unavailable", "the database did not answer; try again")
+
+
+async def on_unexpected(request: Request, exc: Exception) -> Response:
+    # The traceback goes to the server log, never to the client.
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return error_response(500, "internal.error", "the server failed to answer this request; it has been logged")
+
+
+EXCEPTION_HANDLERS = {
+    DistError: on_dist_error,
+    HTTPException: on_http_exception,
+    OperationalError: on_database_error,
+    Exception: on_unexpected,
+}

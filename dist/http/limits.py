@@ -1,0 +1,87 @@
+"""Limits on what a client may send: header size, declared and actual body length, JSON size."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.requests import ClientDisconnect, Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from dist.domain.errors import DistError, ErrorKind, Invalid, Malformed, TooLarge
+from dist.http.errors import error_response
+
+MAX_HEADER_BYTES = 8 * 1024
+MAX_JSON_BYTES = 1024 * 1024
+DEFAULT_MAX_UPLOAD = 512 * 1024 * 1024
+
+
+class HeaderLimit:
+    """Answers 431 to a request whose header block is over 8 KiB.
+
+    uvicorn's httptools parser has no limit of its own and h11's refuses with a bare 400, so this check on
+    the parsed headers is what guarantees the 431, whichever parser runs.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_HEADER_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            # Each header line is `name: value` and CRLF.
+            size = sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+            if size > self.limit:
+                response = error_response(
+                    431, "request.headers_too_large", f"the request headers are over {self.limit} bytes"
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def declared_length(request: Request, cap: int) -> int:
+    """The body's Content-Length, checked against `cap` before any byte of the body is read."""
+    if "transfer-encoding" in request.headers or "content-length" not in request.headers:
+        raise DistError(
+            "request.length_required", "send the body with a Content-Length header", ErrorKind.LENGTH_REQUIRED
+        )
+    text = request.headers["content-length"]
+    if not (text.isascii() and text.isdigit()):
+        raise Malformed("request.malformed", "Content-Length is not a number")
+    length = int(text)
+    if length > cap:
+        raise TooLarge("request.too_large", f"the body is {length} bytes; the limit here is {cap} bytes")
+    return length
+
+
+async def body_chunks(request: Request, length: int) -> AsyncIterator[bytes]:
+    """The body as it arrives, cut off with 413 if it runs past its declared `length`."""
+    received = 0
+    try:
+        async for chunk in request.stream():
+            received += len(chunk)
+            if received > length:
+                raise TooLarge("request.too_large", f"the body runs past its Content-Length of {length} bytes")
+            if chunk:
+                yield chunk
+    except ClientDisconnect:
+        raise Malformed("request.incomplete", "the client went away before the body was complete") from None
+    if received < length:
+        raise Malformed("request.incomplete", f"the body ended after {received} of its {length} bytes")
+
+
+async def read_json(request: Request, *, optional: bool = False) -> dict[str, Any]:
+    """The JSON object in the body (at most 1 MiB); `{}` for an empty body when `optional`."""
+    length = declared_length(request, MAX_JSON_BYTES)
+    data = b"".join([chunk async for chunk in body_chunks(request, length)])
+    if not data and optional:
+        return {}
+    try:
+        document = json.loads(data)
+    except (ValueError, RecursionError):
+        raise Malformed("request.malformed_json", "the body is not valid JSON") from None
+    if not isinstance(document, dict):
+        raise Invalid("request.invalid_body", "the body must be a JSON object")
+    return document
