@@ -14,7 +14,8 @@ def timestamp(value: datetime | None) -> str | None:
     if value is None:
         return None
     value = value.astimezone(UTC)
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    # strftime's %Y drops leading zeros before year 1000 on some platforms; RFC 3339 needs four digits.
+    text = f"{value.year:04d}-" + value.strftime("%m-%dT%H:%M:%S")
     if value.microsecond % 1000 == 0 and value.microsecond:
         text += f".{value.microsecond // 1000:03d}"
     elif value.microsecond:

@@ -21,6 +21,9 @@ def replay(events: Iterable[tuple[ChannelEventKind, int]]) -> list[int]:
         if kind is ChannelEventKind.PROMOTE:
             stack.append(release_id)
         else:
+            # A rollback always pops the top, even when it lands on an earlier promote of the same release.
+            if stack:
+                stack.pop()
             while stack and stack[-1] != release_id:
                 stack.pop()
             if not stack:
