@@ -84,8 +84,14 @@ def make_app(upload_dir: Path) -> Starlette:
 
 
 def uvicorn_settings() -> dict[str, object]:
-    """The uvicorn settings `dist serve` runs with by default, so that both sides differ only in the app."""
-    return {"log_level": "warning", "access_log": False, "workers": 1}
+    """The uvicorn settings `dist serve` runs with by default (dist/cli/serve.py), so that both sides differ only
+    in the app: one worker, uvicorn's default logging (access log on), the same keep-alive and header limit."""
+    return {
+        "h11_max_incomplete_event_size": 8 * 1024,
+        "timeout_keep_alive": 5,
+        "server_header": False,
+        "workers": 1,
+    }
 
 
 def main() -> None:

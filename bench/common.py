@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -333,7 +334,8 @@ def run_measured(
         err.seek(0)
         stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
     if process.returncode != 0:
-        raise Gap(f"`{' '.join(command[:6])}` exited {process.returncode}: {stderr[-400:]}")
+        shown = " ".join(Path(part).name if part.startswith("/") else part for part in command)
+        raise Gap(f"`{shown[:120]}` exited {process.returncode}: {stderr.strip()[-300:]}")
     return elapsed, int(usage.ru_maxrss), stdout
 
 
@@ -502,7 +504,9 @@ def open_legacy(store: Path) -> tuple[str, str]:
         cwd=REPO_ROOT,
         timeout=1800,
     )
-    return create_token(store), f"store loaded by bench/raw_import.py, the import failed: {reason[:160]}"
+    code = re.search(r"error: ([\w.]+)", reason)
+    why = code.group(1) if code else reason[:120]
+    return create_token(store), f"legacy import failed ({why}): stores loaded by bench/raw_import.py instead"
 
 
 def sqlite_dbapi_url(store: Path) -> str:
