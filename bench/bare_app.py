@@ -14,6 +14,7 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -83,7 +84,7 @@ def make_app(upload_dir: Path) -> Starlette:
     )
 
 
-def uvicorn_settings() -> dict[str, object]:
+def uvicorn_settings() -> dict[str, Any]:
     """The uvicorn settings `dist serve` runs with by default (dist/cli/serve.py), so that both sides differ only
     in the app: one worker, uvicorn's default logging (access log on), the same keep-alive and header limit."""
     return {

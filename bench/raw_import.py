@@ -57,7 +57,8 @@ def rows(
         )
         for a in document.get("artifacts", [])
     ]
-    channels, events = [], []
+    channels: list[Row] = []
+    events: list[Row] = []
     for c in document.get("channels", []):
         history = c.get("history", [])
         updated = history[-1]["at"] if history else c["created_at"]
