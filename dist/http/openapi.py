@@ -31,12 +31,12 @@ def _anchored(pattern: str) -> str:
 
 
 def _object(properties: dict[str, Schema], required: list[str] | None = None) -> Schema:
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": list(properties) if required is None else required,
-        "additionalProperties": False,
-    }
+    schema: Schema = {"type": "object", "properties": properties, "additionalProperties": False}
+    names = list(properties) if required is None else required
+    # OpenAPI 3.0 wants `required` absent rather than empty.
+    if names:
+        schema["required"] = names
+    return schema
 
 
 STRING: Schema = {"type": "string"}
