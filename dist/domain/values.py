@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import total_ordering
 
@@ -13,6 +12,8 @@ SLUG_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 CHANNEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9._-]{0,30}[a-z0-9])?")
 PLATFORM_RE = re.compile(r"[a-z0-9_]+(?:-[a-z0-9_]+)*")
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
+# Exactly the characters of Unicode categories Cc and Cs, searched in one pass (bulk imports check many names).
+FILENAME_FORBIDDEN_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 SEMVER_RE = re.compile(
     r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
@@ -71,7 +72,7 @@ def parse_filename(value: str) -> str:
         or "/" in value
         or "\\" in value
         # Cc: C0, DEL and C1 controls. Cs: lone surrogates, which no database can store as UTF-8.
-        or any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value)
+        or FILENAME_FORBIDDEN_RE.search(value)
     ):
         raise Invalid(
             "artifact.invalid_filename",
