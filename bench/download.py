@@ -135,10 +135,8 @@ def run(args: argparse.Namespace, work: Path) -> list[Figure]:
             label = f"GET /api/objects {_size_label(length)}, {connections} conn"
             ratio = ours.requests_per_second / theirs.requests_per_second
             if kind == "large":
-                value, ref = (
-                    human_bytes(ours.requests_per_second * length),
-                    human_bytes(theirs.requests_per_second * length),
-                )
+                ratio = ours.bytes_per_second / theirs.bytes_per_second
+                value, ref = human_bytes(ours.bytes_per_second), human_bytes(theirs.bytes_per_second)
                 figures.append(Figure(NAME, f"{label} vs nginx", value, ref, *at_least(ratio, 0.5)))
             else:
                 figures.append(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from bench.common import CLIENT_CPU, Gap, median, need_tool, pinned
 
+BYTE_UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
@@ -16,6 +17,7 @@ class Load:
     requests_per_second: float
     p99_ms: float
     p50_ms: float
+    bytes_per_second: float
 
 
 def wrk(url: str, *, connections: int, duration: float, threads: int = 1) -> Load:
@@ -31,7 +33,10 @@ def wrk(url: str, *, connections: int, duration: float, threads: int = 1) -> Loa
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     if rps is None:
         raise Gap(f"wrk printed no Requests/sec for {url}: {out[-300:]}")
-    return Load(float(rps.group(1)), _percentile(out, "99%"), _percentile(out, "50%"))
+    # Transfer/sec counts every byte read, including those of responses still in flight when the run ends.
+    transfer = re.search(r"Transfer/sec:\s+([\d.]+)([KMGT]?B)", out)
+    rate = float(transfer.group(1)) * BYTE_UNITS[transfer.group(2)] if transfer else 0.0
+    return Load(float(rps.group(1)), _percentile(out, "99%"), _percentile(out, "50%"), rate)
 
 
 def _percentile(out: str, label: str) -> float:
@@ -48,4 +53,5 @@ def wrk_median(url: str, *, connections: int, duration: float, repeat: int) -> L
         median([r.requests_per_second for r in runs]),
         median([r.p99_ms for r in runs]),
         median([r.p50_ms for r in runs]),
+        median([r.bytes_per_second for r in runs]),
     )
