@@ -16,7 +16,7 @@ from dist.http.app import MAX_UPLOAD_ENV, create_app
 from dist.http.limits import DEFAULT_MAX_UPLOAD, MAX_HEADER_BYTES
 from dist.persistence.store import open_store
 
-SIZE_RE = re.compile(r"(\d+)\s*([kmgt]?)(i?b?)", re.IGNORECASE)
+SIZE_RE = re.compile(r"([0-9]+)\s*([kmgt]?)(i?b?)", re.IGNORECASE)
 POWERS = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4}
 
 
