@@ -143,9 +143,11 @@ class ReleaseRepository:
             created_at=release.created_at,
             created_by=release.created_by,
         )
-        self.session.add(row)
         try:
             with self.session.begin_nested():
+                # Added inside the savepoint, so that its rollback also drops the row from the session:
+                # left pending, the next autoflush would insert it again and break the whole transaction.
+                self.session.add(row)
                 self.session.flush()
         except IntegrityError:
             raise Conflict("release.exists", f"{app.slug} already has a release {release.version}") from None

@@ -1,0 +1,152 @@
+"""The schema Alembic builds, through the real `alembic` command, on an empty store and an empty PostgreSQL
+database: the same tables, columns, named constraints and indexes; no drift; a downgrade that empties it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, ForeignKeyConstraint, UniqueConstraint, inspect
+
+from dist.persistence.db import make_engine, sqlite_url
+from dist.persistence.models import Base
+from tests.conftest import PG_URL, REPO_ROOT, create_pg_database, drop_pg_database
+
+UNIQUES = {
+    "uq_apps_slug": ("apps", ("slug",)),
+    "uq_channels_app_id_name": ("channels", ("app_id", "name")),
+    "uq_tokens_token_hash": ("tokens", ("token_hash",)),
+    "uq_releases_app_id_version": ("releases", ("app_id", "version")),
+    "uq_artifacts_release_id_filename": ("artifacts", ("release_id", "filename")),
+}
+INDEXES = {
+    "ix_releases_app_id": ("releases", ("app_id",), False),
+    "ix_artifacts_sha256": ("artifacts", ("sha256",), False),
+    "ix_channel_events_channel_id": ("channel_events", ("channel_id",), False),
+    "ix_audit_events_at": ("audit_events", ("at",), False),
+    "ix_audit_events_app": ("audit_events", ("app",), False),
+}
+TABLES = {"apps", "channels", "channel_events", "releases", "artifacts", "tokens", "audit_events"}
+
+
+class Target:
+    """An empty database and the way to point the `alembic` command at it."""
+
+    def __init__(self, url: str, args: list[str], env: dict[str, str]):
+        self.url, self.args, self.env = url, args, env
+
+    def alembic(self, *command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "alembic", *self.args, *command],
+            cwd=REPO_ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    def engine(self) -> Engine:
+        return make_engine(self.url)
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DIST_STORE", "DIST_DATABASE_URL")}
+    return env | extra
+
+
+@pytest.fixture
+def target(engine_name: str, tmp_path: Path) -> Iterator[Target]:
+    if engine_name == "sqlite":
+        store = tmp_path / "store"
+        yield Target(sqlite_url(str(store / "dist.db")), ["-x", f"store={store}"], _env())
+        return
+    url = create_pg_database()
+    try:
+        yield Target(url, [], _env(DIST_DATABASE_URL=url))
+    finally:
+        drop_pg_database(url)
+
+
+def describe(engine: Engine) -> dict[str, Any]:
+    """The shape of a database: tables, columns and nullability, named uniques, indexes and foreign keys."""
+    inspector = inspect(engine)
+    tables = sorted(t for t in inspector.get_table_names() if t != "alembic_version")
+    shape: dict[str, Any] = {"tables": tables, "columns": {}, "uniques": {}, "indexes": {}, "foreign_keys": {}}
+    for table in tables:
+        shape["columns"][table] = [(c["name"], c["nullable"]) for c in inspector.get_columns(table)]
+        for unique in inspector.get_unique_constraints(table):
+            shape["uniques"][unique["name"]] = (table, tuple(unique["column_names"]))
+        for index in inspector.get_indexes(table):
+            if "duplicates_constraint" not in index:
+                shape["indexes"][index["name"]] = (table, tuple(index["column_names"]), bool(index["unique"]))
+        for key in inspector.get_foreign_keys(table):
+            shape["foreign_keys"][key["name"]] = (table, tuple(key["constrained_columns"]), key["referred_table"])
+    return shape
+
+
+def model_shape() -> dict[str, Any]:
+    """The same description, read from the SQLAlchemy models."""
+    tables = sorted(Base.metadata.tables)
+    shape: dict[str, Any] = {"tables": tables, "columns": {}, "uniques": {}, "indexes": {}, "foreign_keys": {}}
+    for name in tables:
+        table = Base.metadata.tables[name]
+        shape["columns"][name] = [(c.name, c.nullable) for c in table.columns]
+        for constraint in table.constraints:
+            if isinstance(constraint, UniqueConstraint):
+                shape["uniques"][constraint.name] = (name, tuple(c.name for c in constraint.columns))
+            elif isinstance(constraint, ForeignKeyConstraint):
+                columns = tuple(c.name for c in constraint.columns)
+                shape["foreign_keys"][constraint.name] = (name, columns, constraint.referred_table.name)
+        for index in table.indexes:
+            shape["indexes"][index.name] = (name, tuple(c.name for c in index.columns), bool(index.unique))
+    return shape
+
+
+def test_upgrade_check_and_downgrade_with_the_alembic_command(target: Target) -> None:
+    upgraded = target.alembic("upgrade", "head")
+    assert upgraded.returncode == 0, upgraded.stderr
+    engine = target.engine()
+    try:
+        shape = describe(engine)
+        assert set(shape["tables"]) == TABLES
+        assert {k: v for k, v in shape["uniques"].items() if k in UNIQUES} == UNIQUES
+        assert {k: v for k, v in shape["indexes"].items() if k in INDEXES} == INDEXES
+        # The migration creates exactly what the models declare, names included.
+        assert shape == model_shape()
+
+        checked = target.alembic("check")
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        assert "No new upgrade operations detected" in checked.stdout + checked.stderr
+
+        downgraded = target.alembic("downgrade", "base")
+        assert downgraded.returncode == 0, downgraded.stderr
+        assert inspect(engine).get_table_names() in ([], ["alembic_version"])
+
+        again = target.alembic("upgrade", "head")
+        assert again.returncode == 0, again.stderr
+        assert describe(engine) == shape
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.skipif(PG_URL is None, reason="needs DIST_TEST_DATABASE_URL")
+def test_sqlite_and_postgresql_get_the_same_schema(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    url = create_pg_database()
+    try:
+        shapes = []
+        for target in (Target(sqlite_url(str(store / "dist.db")), ["-x", f"store={store}"], _env()),
+                       Target(url, [], _env(DIST_DATABASE_URL=url))):  # fmt: skip
+            result = target.alembic("upgrade", "head")
+            assert result.returncode == 0, result.stderr
+            engine = target.engine()
+            shapes.append(describe(engine))
+            engine.dispose()
+        assert shapes[0] == shapes[1]
+    finally:
+        drop_pg_database(url)
