@@ -27,13 +27,19 @@ async def openapi(request: Request) -> Response:
     return JSONResponse(request.state.openapi)
 
 
+async def releases(request: Request) -> Response:
+    # One route for both methods, so that a 405 on this path lists them both in Allow.
+    if request.method == "POST":
+        return await writes.publish(request)
+    return await reads.list_releases(request)
+
+
 ROUTES = [
     Route("/healthz", reads.healthz),
     Route("/api/openapi.json", openapi),
     Route("/api/apps", reads.list_apps),
     Route("/api/apps/{slug}", reads.show_app),
-    Route("/api/apps/{slug}/releases", reads.list_releases),
-    Route("/api/apps/{slug}/releases", writes.publish, methods=["POST"]),
+    Route("/api/apps/{slug}/releases", releases, methods=["GET", "POST"]),
     Route("/api/apps/{slug}/releases/{version}", reads.show_release),
     Route("/api/apps/{slug}/releases/{version}/yank", writes.yank, methods=["POST"]),
     Route("/api/apps/{slug}/releases/{version}/artifacts/{filename}", downloads.artifact_by_filename),

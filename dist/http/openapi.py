@@ -223,12 +223,12 @@ def _download(summary: str, parameters: list[Schema]) -> dict[str, Any]:
         "416": {"description": "The range lies outside the blob.", "content": {JSON: {"schema": _ref("Error")}}},
         **_errors("404", "422"),
     }
-    conditional = [
-        _header("Range", "One byte range, e.g. bytes=0-1023; several ranges get the whole blob."),
-        _header("If-None-Match", "ETags the client holds; a match answers 304."),
-        _header("If-Range", "Honour Range only while the ETag is still this one."),
-    ]
-    return _get(summary, responses, parameters + conditional)
+    # Range, If-Range and If-None-Match are HTTP's own headers, described here rather than as parameters.
+    described = (
+        f"{summary} Honours one byte range (Range: bytes=0-1023; several ranges get the whole blob), If-Range "
+        "and If-None-Match against the strong ETag."
+    )
+    return _get(described, responses, parameters)
 
 
 def openapi_document(max_upload: int) -> dict[str, Any]:
