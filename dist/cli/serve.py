@@ -61,7 +61,9 @@ def serve(
     options: dict[str, Any] = {
         "host": host,
         "port": port,
-        "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
+        # h11 answers an over-long header block with a bare 400; leaving it room lets the app's own check
+        # answer 431 for anything over 8 KiB (httptools, the default parser, has no limit of its own).
+        "h11_max_incomplete_event_size": 8 * MAX_HEADER_BYTES,
         "timeout_keep_alive": 5,
         "server_header": False,
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -63,6 +63,13 @@ async def on_database_error(request: Request, exc: Exception) -> Response:
     return error_response(503, "store.unavailable", "the database did not answer; try again")
 
 
+async def on_integrity_error(request: Request, exc: Exception) -> Response:
+    # Two writers raced past the same check (e.g. one version published twice at once on PostgreSQL); the
+    # database kept one, and the other may simply read the new state and retry.
+    log.warning("integrity error on %s %s: %s", request.method, request.url.path, exc)
+    return error_response(409, "store.conflict", "a concurrent change got there first; read the new state and retry")
+
+
 async def on_unexpected(request: Request, exc: Exception) -> Response:
     # The traceback goes to the server log, never to the client.
     log.exception("unexpected error on %s %s", request.method, request.url.path)
@@ -72,6 +79,7 @@ async def on_unexpected(request: Request, exc: Exception) -> Response:
 EXCEPTION_HANDLERS = {
     DistError: on_dist_error,
     HTTPException: on_http_exception,
+    IntegrityError: on_integrity_error,
     OperationalError: on_database_error,
     Exception: on_unexpected,
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.testclient import TestClient
 
 from dist.persistence.store import Store
@@ -48,3 +49,22 @@ def test_no_traceback_reaches_the_client(client: TestClient, monkeypatch: pytest
     assert_error(response, 500, "internal.error")
     assert "secret internals" not in response.text
     assert "Traceback" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "code"),
+    [
+        (IntegrityError("INSERT", {}, Exception("duplicate key")), 409, "store.conflict"),
+        (OperationalError("SELECT", {}, Exception("database is locked")), 503, "store.unavailable"),
+    ],
+)
+def test_database_refusals_use_the_envelope(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, error: Exception, status: int, code: str
+) -> None:
+    def failing(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr(apps, "list_apps", failing)
+    response = client.get("/api/apps")
+    assert_error(response, status, code)
+    assert "duplicate key" not in response.text and "locked" not in response.text
