@@ -82,6 +82,16 @@ def parse_filename(value: str) -> str:
     return value
 
 
+def is_storable_text(value: str) -> bool:
+    """Whether every supported database can store `value`: PostgreSQL refuses NUL in text, and a lone
+    surrogate has no UTF-8 encoding."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in value
+
+
 def parse_sha256(value: str) -> str:
     if not isinstance(value, str) or not SHA256_RE.fullmatch(value):
         raise Invalid("object.invalid_sha256", f"{_show(value)} is not a sha256 digest (64 lowercase hex digits)")

@@ -6,7 +6,7 @@ from dist.domain.entities import App, Channel
 from dist.domain.enums import AuditAction
 from dist.domain.errors import Conflict, Invalid, NotFound
 from dist.domain.render import render_app
-from dist.domain.values import parse_slug
+from dist.domain.values import is_storable_text, parse_slug
 from dist.persistence.uow import UnitOfWork
 from dist.services.audit import record
 
@@ -14,7 +14,7 @@ MAX_NAME_LENGTH = 200
 
 
 def _check_name(name: str) -> str:
-    if not 1 <= len(name) <= MAX_NAME_LENGTH or any(ord(c) < 0x20 for c in name):
+    if not 1 <= len(name) <= MAX_NAME_LENGTH or any(ord(c) < 0x20 for c in name) or not is_storable_text(name):
         raise Invalid("app.invalid_name", f"an app name is 1-{MAX_NAME_LENGTH} printable characters")
     return name
 

@@ -11,6 +11,7 @@ from dist.domain.render import render_release
 from dist.domain.values import (
     DEFAULT_CONTENT_TYPE,
     DEFAULT_PLATFORM,
+    is_storable_text,
     parse_channel_name,
     parse_content_type,
     parse_filename,
@@ -87,6 +88,8 @@ def publish(
     parse_version(version)
     if len(notes) > MAX_NOTES_LENGTH:
         raise Invalid("release.notes_too_long", f"release notes are at most {MAX_NOTES_LENGTH} characters")
+    if not is_storable_text(notes):
+        raise Invalid("release.invalid_notes", "release notes may not contain NUL characters or lone surrogates")
     if channel is not None:
         parse_channel_name(channel)
     with uow.write():

@@ -136,3 +136,18 @@ def test_create_app_refuses_a_taken_slug(store: Store, uow: UnitOfWork) -> None:
     shown, app_channels = apps.show_app(uow, "demo")
     assert shown.name == "The Demo" and app_channels == []
     assert refused(lambda: apps.show_app(uow, "ghost")).code == "app.not_found"
+
+
+def test_text_no_database_can_store_is_refused(store: Store, uow: UnitOfWork) -> None:
+    # PostgreSQL refuses NUL in text and no engine can encode a lone surrogate: both are input errors,
+    # refused the same way on every engine.
+    sha = store.objects.put_stream([b"x"]).sha256
+    for notes in ("a\x00b", "\ud800"):
+        error = refused(
+            lambda notes=notes: releases.publish(
+                uow, app="demo", version="1.0.0", artifacts=[ArtifactSpec("a", sha)], notes=notes, actor=ACTOR
+            )
+        )
+        assert (error.code, error.kind) == ("release.invalid_notes", "invalid")
+    assert refused(lambda: apps.create_app(uow, slug="demo", name="\udfff", actor=ACTOR)).code == "app.invalid_name"
+    assert row_counts(store) == dict.fromkeys(row_counts(store), 0)

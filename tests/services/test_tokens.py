@@ -96,6 +96,7 @@ def test_create_refuses_bad_input_and_writes_nothing(store: Store, uow: UnitOfWo
         ("token.invalid_scope", dict(name="t", scopes=["read"])),
         ("token.invalid_scope", dict(name="t", scopes=[])),
         ("token.invalid_name", dict(name="", scopes=["publish"])),
+        ("token.invalid_name", dict(name="ci\ud800", scopes=["publish"])),
         ("app.invalid_slug", dict(name="t", scopes=["publish"], app="../x")),
         ("channel.invalid_name", dict(name="t", scopes=["publish"], channel="%2e%2e")),
         ("token.invalid_expiry", dict(name="t", scopes=["publish"], expires_at=clock())),
