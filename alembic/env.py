@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging.config
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from alembic import context
 from dist.persistence import models
@@ -31,6 +31,11 @@ def run(connection: Connection) -> None:
         context.run_migrations()
 
 
+def migrate(engine: Engine) -> None:
+    with engine.execution_options(dist_write=True).begin() as connection:
+        run(connection)
+
+
 handed_over = config.attributes.get("connection")
 if handed_over is not None:
     run(handed_over)
@@ -45,10 +50,12 @@ else:
             context.run_migrations()
     else:
         location.prepare()
+        if location.awaits_first_import:
+            # Built aside and linked into place when complete: a failed import leaves no dist.db behind.
+            location.import_legacy_into_new_database(migrate)
         engine = location.engine()
         try:
-            with engine.execution_options(dist_write=True).begin() as connection:
-                run(connection)
+            migrate(engine)
             location.import_legacy_if_present(engine)
         finally:
             engine.dispose()

@@ -76,6 +76,11 @@ class StoreLocation:
     def engine(self) -> Engine:
         return make_engine(self.url)
 
+    @property
+    def awaits_first_import(self) -> bool:
+        """An embedded store that holds a legacy db.json and no database yet."""
+        return self.embedded and self.legacy_path.exists() and not self.db_path.exists()
+
     def import_legacy_if_present(self, engine: Engine) -> None:
         """Import db.json into a database at head, once; see dist.persistence.legacy."""
         if not self.legacy_path.exists() or current_revision(engine) != head_revision():
@@ -83,6 +88,12 @@ class StoreLocation:
         from dist.persistence.legacy import import_on_first_load
 
         import_on_first_load(self, engine)
+
+    def import_legacy_into_new_database(self, migrate: Callable[[Engine], None]) -> None:
+        """Create the dist.db of a store that `awaits_first_import`: schema by `migrate`, then db.json."""
+        from dist.persistence.legacy import import_into_new_database
+
+        import_into_new_database(self, migrate)
 
 
 def store_exists(location: StoreLocation) -> bool:
@@ -134,6 +145,8 @@ def open_store(location: StoreLocation, *, clock: Callable[[], datetime] = utc_n
     """Open a store, creating it when new. An embedded store's schema is brought to head; another database
     must already be at head (`alembic upgrade head`). A legacy db.json is imported on first load."""
     location.prepare()
+    if location.awaits_first_import:
+        location.import_legacy_into_new_database(upgrade_to_head)
     engine = location.engine()
     try:
         head = head_revision()

@@ -1,0 +1,312 @@
+"""Loading db.json into an empty database, inside the caller's transaction, all or nothing.
+
+The document is read as a stream and written in batches with executemany, so memory follows the batch
+size, not the store. Only small maps of ids (and hashes of the keys that must be unique) are kept, to
+check references and uniqueness across records. Members are loaded parents first (apps before releases
+before artifacts and channels): one that comes before its parents in the file is loaded on a further pass.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Container, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Table, func, select, text
+
+from dist.domain.errors import Conflict
+from dist.persistence.legacy.bulk import BulkInsert
+from dist.persistence.legacy.jsonstream import LegacyDocument
+from dist.persistence.legacy.records import (
+    Fields,
+    app_row,
+    artifact_row,
+    audit_row,
+    channel_row,
+    history_rows,
+    refusal,
+    release_row,
+    token_row,
+)
+from dist.persistence.maintenance import ENTITY_TABLES, Progress, no_progress
+from dist.persistence.models import (
+    AppRow,
+    ArtifactRow,
+    AuditEventRow,
+    ChannelEventRow,
+    ChannelRow,
+    ReleaseRow,
+    TokenRow,
+)
+from dist.persistence.objects import ObjectStore
+
+BATCH_SIZE = 5000
+PROGRESS_EVERY = 1000
+MEMBERS = ("apps", "channels", "releases", "artifacts", "tokens", "audit")
+PARENTS = {"apps": (), "releases": ("apps",), "artifacts": ("releases",), "channels": ("apps", "releases")}
+# Any constant will do: it only has to be the same for every process importing into one database.
+IMPORT_LOCK_KEY = 0x64697374
+
+APPS: Table = AppRow.__table__  # type: ignore[assignment]
+RELEASES: Table = ReleaseRow.__table__  # type: ignore[assignment]
+ARTIFACTS: Table = ArtifactRow.__table__  # type: ignore[assignment]
+CHANNELS: Table = ChannelRow.__table__  # type: ignore[assignment]
+CHANNEL_EVENTS: Table = ChannelEventRow.__table__  # type: ignore[assignment]
+TOKENS: Table = TokenRow.__table__  # type: ignore[assignment]
+AUDIT: Table = AuditEventRow.__table__  # type: ignore[assignment]
+
+
+@dataclass
+class LoadReport:
+    """What an import brought in: records per kind, and what it ignored."""
+
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys((*MEMBERS, "channel_events"), 0))
+    warnings: list[str] = field(default_factory=list)
+
+
+def lock_for_import(connection: Connection) -> None:
+    """On PostgreSQL, serialise imports into one database (SQLite's BEGIN IMMEDIATE already does)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK_KEY})
+
+
+def database_counts(connection: Connection) -> dict[str, int]:
+    """Rows per kind, named as db.json names its members (channel events apart)."""
+    names = {"audit_events": "audit"}
+    return {
+        names.get(table.name, table.name): connection.scalar(select(func.count()).select_from(table)) or 0
+        for table in ENTITY_TABLES
+    }
+
+
+def document_counts(path: Path) -> dict[str, int]:
+    """Records per kind in a db.json, with channel histories counted as channel events."""
+    counts = dict.fromkeys((*MEMBERS, "channel_events"), 0)
+    for name, items in LegacyDocument(path).members():
+        if name in counts and items is not None:
+            for item in items:
+                counts[name] += 1
+                if name == "channels" and isinstance(item, dict) and isinstance(item.get("history"), list):
+                    counts["channel_events"] += len(item["history"])
+    return counts
+
+
+def refuse_unless_empty(connection: Connection, what: str) -> None:
+    counts = database_counts(connection)
+    if any(counts.values()):
+        held = ", ".join(f"{n} {kind}" for kind, n in counts.items() if n)
+        raise Conflict("legacy.target_not_empty", f"{what} already holds records ({held}); import into an empty one")
+
+
+class Loader:
+    """One import: a db.json and its blobs (under `objects`) into the tables of `connection`."""
+
+    def __init__(self, connection: Connection, objects: ObjectStore, progress: Progress = no_progress):
+        self.connection = connection
+        self.objects_dir = os.fspath(objects.objects_dir)
+        self.progress = progress
+        self.report = LoadReport()
+        self.pending: dict[Table, list[dict[str, Any]]] = {}
+        self.inserts: dict[Table, BulkInsert] = {}
+        self.apps: set[int] = set()
+        self.slugs: dict[str, int] = {}
+        self.releases: dict[int, int] = {}
+        self.release_keys: set[int] = set()
+        self.artifacts: set[int] = set()
+        self.artifact_keys: set[int] = set()
+        self.channels: set[int] = set()
+        self.channel_keys: set[tuple[int, str]] = set()
+        self.tokens: set[int] = set()
+        self.token_hashes: set[str] = set()
+        self.audit: set[int] = set()
+        self.loaders: dict[str, Callable[[Fields], None]] = {
+            "apps": self._app,
+            "releases": self._release,
+            "artifacts": self._artifact,
+            "channels": self._channel,
+            "tokens": self._token,
+            "audit": self._audit,
+        }
+
+    def load(self, path: Path) -> LoadReport:
+        """Load every member, parents first; raises `legacy.invalid` naming the first bad record."""
+        document = LegacyDocument(path)
+        loaded: set[str] = set()
+        present: set[str] | None = None
+        while present is None or loaded < present:
+            seen: set[str] = set()
+            for name, items in document.members():
+                if name in seen:
+                    raise refusal(path.name, f'the member "{name}" is given twice')
+                seen.add(name)
+                if name not in MEMBERS:
+                    if present is None:
+                        self.report.warnings.append(f'{path.name}: ignored the unknown member "{name}"')
+                    continue
+                if items is None:
+                    raise refusal(path.name, f'the member "{name}" is not an array')
+                if name not in loaded and self._parents_loaded(name, loaded, present):
+                    self._load_member(name, items)
+                    loaded.add(name)
+                    # The first pass has read the whole document; a later one stops once it has what it came for.
+                    if present is not None and loaded == present:
+                        break
+            if present is None:
+                present = seen & set(MEMBERS)
+        self._move_sequences()
+        return self.report
+
+    @staticmethod
+    def _parents_loaded(name: str, loaded: set[str], present: set[str] | None) -> bool:
+        # After a first pass, a parent member absent from the document counts as loaded (and empty).
+        return all(p in loaded or (present is not None and p not in present) for p in PARENTS.get(name, ()))
+
+    def _load_member(self, name: str, items: Iterator[Any]) -> None:
+        load = self.loaders[name]
+        count = 0
+        for index, item in enumerate(items):
+            load(Fields(name, index, item))
+            count = index + 1
+            if count % PROGRESS_EVERY == 0:
+                self.progress(f"importing {name}", count, None)
+        self.flush()
+        self.report.counts[name] = count
+        self.progress(f"importing {name}", count, count)
+
+    def _add(self, table: Table, row: dict[str, Any]) -> None:
+        rows = self.pending.setdefault(table, [])
+        rows.append(row)
+        if len(rows) >= BATCH_SIZE:
+            self.flush()
+
+    def flush(self) -> None:
+        # Parents before children, for the foreign keys.
+        for table in (APPS, RELEASES, ARTIFACTS, CHANNELS, CHANNEL_EVENTS, TOKENS, AUDIT):
+            rows = self.pending.pop(table, None)
+            if rows:
+                if table not in self.inserts:
+                    self.inserts[table] = BulkInsert(self.connection, table)
+                self.inserts[table].execute(rows)
+
+    @staticmethod
+    def _check_new_id(fields: Fields, ids: Container[int]) -> None:
+        if fields.id in ids:
+            raise refusal(fields.where, "the id is used twice")
+
+    def _taken(self, keys: set[int], table: Table, **columns: Any) -> int | None:
+        """The id of an earlier row with these values of a unique key, if any. Only hashes of the keys are kept;
+        a hash seen before is confirmed against the rows already written."""
+        digest = hash(tuple(columns.values()))
+        if digest not in keys:
+            keys.add(digest)
+            return None
+        self.flush()
+        query = select(table.c.id).where(*(table.c[name] == value for name, value in columns.items()))
+        return self.connection.scalar(query.limit(1))
+
+    def _app(self, fields: Fields) -> None:
+        row = app_row(fields)
+        self._check_new_id(fields, self.apps)
+        other = self.slugs.get(row["slug"])
+        if other is not None:
+            raise fields.refuse("slug", f"is {row['slug']!r}, the slug of app {other} too")
+        self.apps.add(fields.id)
+        self.slugs[row["slug"]] = fields.id
+        self._add(APPS, row)
+
+    def _release(self, fields: Fields) -> None:
+        row = release_row(fields)
+        self._check_new_id(fields, self.releases)
+        if row["app_id"] not in self.apps:
+            raise fields.refuse("app_id", f"is {row['app_id']}, and there is no app with that id")
+        other = self._taken(self.release_keys, RELEASES, app_id=row["app_id"], version=row["version"])
+        if other is not None:
+            raise fields.refuse("version", f"is {row['version']!r}, the version of release {other} of the same app too")
+        self.releases[fields.id] = row["app_id"]
+        self._add(RELEASES, row)
+
+    def _artifact(self, fields: Fields) -> None:
+        row = artifact_row(fields)
+        self._check_new_id(fields, self.artifacts)
+        if row["release_id"] not in self.releases:
+            raise fields.refuse("release_id", f"is {row['release_id']}, and there is no release with that id")
+        other = self._taken(self.artifact_keys, ARTIFACTS, release_id=row["release_id"], filename=row["filename"])
+        if other is not None:
+            raise fields.refuse("filename", f"is {row['filename']!r}, the file name of artifact {other} too")
+        sha256 = row["sha256"]
+        try:
+            # A plain string path: this runs once per artifact, and pathlib would double the import's time.
+            size = os.stat(f"{self.objects_dir}/{sha256[:2]}/{sha256}").st_size
+        except FileNotFoundError:
+            raise fields.refuse("sha256", f"names the blob objects/{sha256[:2]}/{sha256}, which is missing") from None
+        if size != row["size"]:
+            raise fields.refuse("size", f"is {row['size']}, but the blob {sha256} holds {size} bytes")
+        self.artifacts.add(fields.id)
+        self._add(ARTIFACTS, row)
+
+    def _channel(self, fields: Fields) -> None:
+        row = channel_row(fields)
+        events = history_rows(fields)
+        self._check_new_id(fields, self.channels)
+        app_id, release_id = row["app_id"], row["release_id"]
+        if app_id not in self.apps:
+            raise fields.refuse("app_id", f"is {app_id}, and there is no app with that id")
+        if (app_id, row["name"]) in self.channel_keys:
+            raise fields.refuse("name", f"is {row['name']!r}, the name of another channel of app {app_id} too")
+        if release_id is not None:
+            self._check_release(fields, "release_id", release_id, app_id)
+        for number, event in enumerate(events, start=1):
+            self._check_release(fields, f"history[{number}].release_id", event["release_id"], app_id)
+        if events:
+            last = events[-1]
+            if last["release_id"] != release_id:
+                raise fields.refuse(
+                    "release_id",
+                    f"is {release_id}, but the last entry of the history moved the channel to release "
+                    f"{last['release_id']}",
+                )
+            row["updated_at"] = last["at"]
+        self.channels.add(fields.id)
+        self.channel_keys.add((app_id, row["name"]))
+        self._add(CHANNELS, row)
+        for event in events:
+            self.report.counts["channel_events"] += 1
+            event["id"] = self.report.counts["channel_events"]
+            self._add(CHANNEL_EVENTS, event)
+
+    def _check_release(self, fields: Fields, member: str, release_id: int, app_id: int) -> None:
+        owner = self.releases.get(release_id)
+        if owner is None:
+            raise fields.refuse(member, f"is {release_id}, and there is no release with that id")
+        if owner != app_id:
+            raise fields.refuse(member, f"is {release_id}, a release of app {owner}, not of the channel's app {app_id}")
+
+    def _token(self, fields: Fields) -> None:
+        row = token_row(fields)
+        self._check_new_id(fields, self.tokens)
+        if row["token_hash"] in self.token_hashes:
+            raise fields.refuse("token_hash", "is the hash of another token")
+        self.tokens.add(fields.id)
+        self.token_hashes.add(row["token_hash"])
+        self._add(TOKENS, row)
+
+    def _audit(self, fields: Fields) -> None:
+        row = audit_row(fields)
+        self._check_new_id(fields, self.audit)
+        self.audit.add(fields.id)
+        self._add(AUDIT, row)
+
+    def _move_sequences(self) -> None:
+        """On PostgreSQL, move every id sequence past the imported ids, so new records never collide with them.
+        (SQLite's INTEGER PRIMARY KEY already takes the largest id plus one.)"""
+        if self.connection.dialect.name != "postgresql":
+            return
+        for table in (APPS, RELEASES, ARTIFACTS, CHANNELS, CHANNEL_EVENTS, TOKENS, AUDIT):
+            self.connection.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                    f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"
+                )
+            )

@@ -1,0 +1,272 @@
+"""Checking one db.json record at a time with the domain's own rules, and turning it into table rows.
+
+Every refusal names the record (its kind and id, else its place in its array), the member, and the reason.
+Cross-record checks (references, uniqueness) belong to the loader, which sees the whole document.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from dist.domain.enums import AuditAction, ChannelEventKind, ReleaseStatus, Scope
+from dist.domain.errors import DistError, Invalid
+from dist.domain.render import parse_timestamp
+from dist.domain.values import (
+    DEFAULT_CONTENT_TYPE,
+    DEFAULT_PLATFORM,
+    parse_channel_name,
+    parse_filename,
+    parse_platform,
+    parse_sha256,
+    parse_slug,
+    parse_version,
+)
+
+E = TypeVar("E", bound=enum.Enum)
+T = TypeVar("T")
+MISSING: Any = object()
+# The widths of the columns these members land in (see the migrations).
+SHORT_TEXT = 255
+# The singular used to name a record of each top-level member.
+KIND_NAMES = {
+    "apps": "app",
+    "channels": "channel",
+    "releases": "release",
+    "artifacts": "artifact",
+    "tokens": "token",
+    "audit": "audit event",
+}
+
+
+def refusal(where: str, reason: str) -> Invalid:
+    return Invalid("legacy.invalid", f"{where}: {reason}")
+
+
+def _type_name(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+class Fields:
+    """One record under validation: typed reads of its members, each refusal naming record and member."""
+
+    def __init__(self, member: str, index: int, value: object):
+        kind = KIND_NAMES[member]
+        self.where = f'{kind} #{index + 1} of "{member}"'
+        if not isinstance(value, dict):
+            raise refusal(self.where, f"is {_type_name(value)}, not an object")
+        self.data: dict[str, Any] = value
+        self.id = self.integer("id", minimum=1)
+        self.where = f"{kind} {self.id}"
+
+    def refuse(self, member: str, reason: str) -> Invalid:
+        return refusal(self.where, f'member "{member}" {reason}')
+
+    def _get(self, member: str, default: Any) -> Any:
+        value = self.data.get(member, MISSING)
+        if value is MISSING:
+            if default is MISSING:
+                raise refusal(self.where, f'the required member "{member}" is missing')
+            return default
+        return value
+
+    def integer(self, member: str, *, minimum: int) -> int:
+        value = self._get(member, MISSING)
+        if type(value) is not int:
+            raise self.refuse(member, f"is {_type_name(value)}, not an integer")
+        if value < minimum:
+            raise self.refuse(member, f"is {value}, below {minimum}")
+        return value
+
+    def optional_id(self, member: str) -> int | None:
+        if self._get(member, MISSING) is None:
+            return None
+        return self.integer(member, minimum=1)
+
+    def text(self, member: str, *, default: Any = MISSING, max_length: int | None = SHORT_TEXT) -> str:
+        value = self._get(member, default)
+        return self.string(member, value, max_length)
+
+    def optional_text(self, member: str, *, max_length: int = SHORT_TEXT) -> str | None:
+        value = self._get(member, MISSING)
+        return None if value is None else self.string(member, value, max_length)
+
+    def string(self, member: str, value: object, max_length: int | None) -> str:
+        if not isinstance(value, str):
+            raise self.refuse(member, f"is {_type_name(value)}, not a string")
+        if max_length is not None and len(value) > max_length:
+            raise self.refuse(member, f"is longer than {max_length} characters")
+        if "\x00" in value:
+            raise self.refuse(member, "holds a NUL character")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise self.refuse(member, "holds a lone surrogate, which is not text") from None
+        return value
+
+    def checked(self, member: str, rule: Callable[[str], T], *, default: Any = MISSING) -> T:
+        """A string member checked by a domain rule (`parse_slug`, `parse_version`, …)."""
+        value = self._get(member, default)
+        if not isinstance(value, str):
+            raise self.refuse(member, f"is {_type_name(value)}, not a string")
+        return self.rule(member, rule, value)
+
+    def rule(self, member: str, rule: Callable[[str], T], value: str) -> T:
+        try:
+            return rule(value)
+        except DistError as error:
+            raise self.refuse(member, f"is invalid: {error.message}") from None
+
+    def timestamp(self, member: str) -> datetime:
+        return self.stamp(member, self._get(member, MISSING))
+
+    def optional_timestamp(self, member: str) -> datetime | None:
+        value = self._get(member, MISSING)
+        return None if value is None else self.stamp(member, value)
+
+    def stamp(self, member: str, value: object) -> datetime:
+        if not isinstance(value, str):
+            raise self.refuse(member, f"is {_type_name(value)}, not an RFC 3339 timestamp")
+        try:
+            return parse_timestamp(value)
+        except ValueError:
+            raise self.refuse(member, f"is {value[:40]!r}, not an RFC 3339 timestamp with a time zone") from None
+
+    def enum(self, member: str, kind: type[E], *, default: Any = MISSING) -> E:
+        return self.choice(member, kind, self._get(member, default))
+
+    def choice(self, member: str, kind: type[E], value: object) -> E:
+        try:
+            return kind(value)
+        except ValueError:
+            allowed = ", ".join(str(m.value) for m in kind)
+            raise self.refuse(member, f"is {str(value)[:40]!r}, not one of {allowed}") from None
+
+    def array(self, member: str, *, default: Any = MISSING) -> list[Any]:
+        value = self._get(member, default)
+        if not isinstance(value, list):
+            raise self.refuse(member, f"is {_type_name(value)}, not an array")
+        return value
+
+    def object(self, member: str, *, default: Any = MISSING) -> dict[str, Any]:
+        value = self._get(member, default)
+        if not isinstance(value, dict):
+            raise self.refuse(member, f"is {_type_name(value)}, not an object")
+        return value
+
+
+def app_row(fields: Fields) -> dict[str, Any]:
+    slug = fields.checked("slug", parse_slug)
+    return {
+        "id": fields.id,
+        "slug": slug,
+        "name": fields.text("name", default=slug, max_length=None),
+        "created_at": fields.timestamp("created_at"),
+    }
+
+
+def release_row(fields: Fields) -> dict[str, Any]:
+    return {
+        "id": fields.id,
+        "app_id": fields.integer("app_id", minimum=1),
+        "version": fields.checked("version", parse_version),
+        "notes": fields.text("notes", default="", max_length=None),
+        "status": fields.enum("status", ReleaseStatus, default=ReleaseStatus.PUBLISHED.value),
+        "created_at": fields.timestamp("created_at"),
+        "created_by": fields.text("created_by"),
+    }
+
+
+def artifact_row(fields: Fields) -> dict[str, Any]:
+    return {
+        "id": fields.id,
+        "release_id": fields.integer("release_id", minimum=1),
+        "filename": fields.checked("filename", parse_filename),
+        "platform": fields.checked("platform", parse_platform, default=DEFAULT_PLATFORM),
+        "sha256": fields.checked("sha256", parse_sha256),
+        "size": fields.integer("size", minimum=0),
+        "content_type": fields.text("content_type", default=DEFAULT_CONTENT_TYPE),
+    }
+
+
+def channel_row(fields: Fields) -> dict[str, Any]:
+    created_at = fields.timestamp("created_at")
+    return {
+        "id": fields.id,
+        "app_id": fields.integer("app_id", minimum=1),
+        "name": fields.checked("name", parse_channel_name),
+        "release_id": fields.optional_id("release_id"),
+        "created_at": created_at,
+        "updated_at": created_at,
+    }
+
+
+def history_rows(fields: Fields) -> list[dict[str, Any]]:
+    """A channel's history entries as channel_events rows (without ids), oldest first."""
+    rows = []
+    for number, entry in enumerate(fields.array("history", default=[]), start=1):
+        member = f"history[{number}]"
+        if not isinstance(entry, dict):
+            raise fields.refuse(member, f"is {_type_name(entry)}, not an object")
+        missing = [key for key in ("kind", "release_id", "at", "actor") if key not in entry]
+        if missing:
+            raise fields.refuse(member, f'lacks the required member "{missing[0]}"')
+        release_id = entry["release_id"]
+        if type(release_id) is not int or release_id < 1:
+            raise fields.refuse(f"{member}.release_id", f"is {_type_name(release_id)}, not a release id")
+        actor = fields.string(f"{member}.actor", entry["actor"], SHORT_TEXT)
+        rows.append(
+            {
+                "channel_id": fields.id,
+                "kind": fields.choice(f"{member}.kind", ChannelEventKind, entry["kind"]),
+                "release_id": release_id,
+                "actor": actor,
+                "at": fields.stamp(f"{member}.at", entry["at"]),
+            }
+        )
+    return rows
+
+
+def token_row(fields: Fields) -> dict[str, Any]:
+    scopes = fields.array("scopes")
+    if not scopes:
+        raise fields.refuse("scopes", "is empty: a token has at least one scope")
+    app = fields.optional_text("app")
+    channel = fields.optional_text("channel")
+    return {
+        "id": fields.id,
+        "name": fields.text("name"),
+        "token_hash": fields.checked("token_hash", parse_sha256),
+        "scopes": [fields.choice("scopes", Scope, scope).value for scope in scopes],
+        "app": None if app is None else fields.rule("app", parse_slug, app),
+        "channel": None if channel is None else fields.rule("channel", parse_channel_name, channel),
+        "created_at": fields.timestamp("created_at"),
+        "expires_at": fields.optional_timestamp("expires_at"),
+        "revoked_at": fields.optional_timestamp("revoked_at"),
+        "last_used_at": fields.optional_timestamp("last_used_at"),
+    }
+
+
+def audit_row(fields: Fields) -> dict[str, Any]:
+    app = fields.optional_text("app")
+    return {
+        "id": fields.id,
+        "at": fields.timestamp("at"),
+        "actor": fields.text("actor"),
+        "action": fields.enum("action", AuditAction),
+        "app": None if app is None else fields.rule("app", parse_slug, app),
+        "target": fields.optional_text("target"),
+        "detail": fields.object("detail", default={}),
+    }

@@ -1,0 +1,240 @@
+"""Store maintenance: verify, gc, import from and export to the legacy format.
+
+Long work reports through a `progress(task, done, total)` callback; only the CLI draws it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dist.domain.errors import Invalid, NotFound
+from dist.domain.values import SHA256_RE
+from dist.persistence.legacy.blobs import transfer_blobs
+from dist.persistence.legacy.exporter import snapshot, write_document
+from dist.persistence.legacy.loader import Loader, LoadReport, lock_for_import, refuse_unless_empty
+from dist.persistence.maintenance import MaintenanceRepository, Progress, no_progress
+from dist.persistence.objects import CHUNK_SIZE, ObjectStore, fsync_directory
+from dist.persistence.uow import UnitOfWork
+
+LEGACY_FILE = "db.json"
+GC_GRACE_SECONDS = 3600.0
+PROGRESS_EVERY = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing `verify` found wrong: its kind, the blob or record concerned, and what is wrong."""
+
+    kind: str
+    message: str
+    sha256: str | None = None
+    record: str | None = None
+
+    def render(self) -> dict[str, str]:
+        rendered = {"kind": self.kind}
+        if self.sha256 is not None:
+            rendered["sha256"] = self.sha256
+        if self.record is not None:
+            rendered["record"] = self.record
+        rendered["message"] = self.message
+        return rendered
+
+
+@dataclass
+class VerifyReport:
+    problems: list[Problem] = field(default_factory=list)
+    checked: dict[str, int] = field(default_factory=lambda: {"blobs": 0, "bytes": 0, "artifacts": 0, "references": 0})
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True, slots=True)
+class Removed:
+    """A file `gc` removed (or, on a dry run, would remove): a blob by its sha256, or a file in tmp/."""
+
+    kind: str
+    name: str
+    size: int
+
+
+@dataclass
+class GcReport:
+    dry_run: bool
+    removed: list[Removed] = field(default_factory=list)
+
+    @property
+    def bytes_freed(self) -> int:
+        return sum(r.size for r in self.removed)
+
+
+def _hash_blob(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as source:
+        for chunk in iter(lambda: source.read(CHUNK_SIZE), b""):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def _is_blob_name(name: str, path: Path) -> bool:
+    return SHA256_RE.fullmatch(name) is not None and path.parent.name == name[:2]
+
+
+def verify(uow: UnitOfWork, *, progress: Progress = no_progress) -> VerifyReport:
+    """Re-hash every blob, check that every artifact's blob is there with its size, and that every reference
+    between records holds. Reports each problem found; changes nothing."""
+    report = VerifyReport()
+    _check_blobs(uow.objects, report, progress)
+    with uow.read():
+        repository = MaintenanceRepository(uow.session)
+        _check_artifacts(repository, uow.objects, report, progress)
+        report.checked["references"] = repository.count_references()
+        for dangling in repository.dangling_references():
+            report.problems.append(Problem("dangling_reference", dangling.message, record=dangling.record))
+    return report
+
+
+def _check_blobs(objects: ObjectStore, report: VerifyReport, progress: Progress) -> None:
+    total = sum(1 for _ in objects.iter_blobs())
+    for done, (name, path) in enumerate(objects.iter_blobs(), start=1):
+        if done % PROGRESS_EVERY == 0 or done == total:
+            progress("hashing blobs", done, total)
+        if not _is_blob_name(name, path):
+            where = path.relative_to(objects.root)
+            report.problems.append(Problem("stray_file", f"{where} is not named like a blob: objects/<aa>/<sha256>"))
+            continue
+        try:
+            digest, size = _hash_blob(path)
+        except FileNotFoundError:
+            continue  # removed by a concurrent gc
+        report.checked["blobs"] += 1
+        report.checked["bytes"] += size
+        if digest != name:
+            report.problems.append(
+                Problem("corrupt_blob", f"the blob's bytes hash to {digest}: it is damaged", sha256=name)
+            )
+
+
+def _check_artifacts(
+    repository: MaintenanceRepository, objects: ObjectStore, report: VerifyReport, progress: Progress
+) -> None:
+    total = repository.count_blob_uses()
+    for done, use in enumerate(repository.blob_uses(), start=1):
+        if done % PROGRESS_EVERY == 0 or done == total:
+            progress("checking artifacts", done, total)
+        report.checked["artifacts"] += use.artifacts
+        record = f"artifact {use.first_artifact}" + (f" and {use.artifacts - 1} more" if use.artifacts > 1 else "")
+        size = objects.size(use.sha256)
+        if size is None:
+            report.problems.append(
+                Problem("missing_blob", f"the blob of {record} is missing", sha256=use.sha256, record=record)
+            )
+        elif size != use.size:
+            message = f"{record} declares {use.size} bytes, the blob holds {size}"
+            report.problems.append(Problem("size_mismatch", message, sha256=use.sha256, record=record))
+
+
+def gc(uow: UnitOfWork, *, dry_run: bool = False, grace_seconds: float = GC_GRACE_SECONDS) -> GcReport:
+    """Remove blobs no artifact references and stale files in tmp/, all older than the grace period (so uploads
+    waiting to be published are kept). A dry run only reports what would go."""
+    report = GcReport(dry_run=dry_run)
+    objects = uow.objects
+    cutoff = time.time() - grace_seconds
+    candidates: list[tuple[str, Path]] = []
+    with uow.read():
+        repository = MaintenanceRepository(uow.session)
+        for name, path in objects.iter_blobs():
+            if _is_blob_name(name, path) and _older(path, cutoff) and not repository.is_referenced(name):
+                candidates.append((name, path))
+    if candidates:
+        # The write lock keeps a publish from referencing a blob between the second look and its removal.
+        with uow.write():
+            repository = MaintenanceRepository(uow.session)
+            for name, path in candidates:
+                if repository.is_referenced(name) or not _older(path, cutoff):
+                    continue
+                size = _remove(path, dry_run)
+                if size is not None:
+                    report.removed.append(Removed("blob", name, size))
+    for path in objects.stale_tmp_files(grace_seconds):
+        size = _remove(path, dry_run)
+        if size is not None:
+            report.removed.append(Removed("tmp", str(path.relative_to(objects.root)), size))
+    return report
+
+
+def _older(path: Path, cutoff: float) -> bool:
+    try:
+        return path.stat().st_mtime < cutoff
+    except FileNotFoundError:
+        return False
+
+
+def _remove(path: Path, dry_run: bool) -> int | None:
+    """The size of the file removed (or that would be), None when it is already gone."""
+    try:
+        size = path.stat().st_size
+        if not dry_run:
+            path.unlink()
+    except FileNotFoundError:
+        return None
+    return size
+
+
+def _legacy_document(source: Path) -> Path:
+    document = source / LEGACY_FILE
+    if not document.is_file():
+        raise NotFound("legacy.not_found", f"{source} holds no {LEGACY_FILE}: it is not a legacy store")
+    return document
+
+
+def import_legacy(uow: UnitOfWork, source: Path, *, progress: Progress = no_progress) -> LoadReport:
+    """Import a legacy store (db.json and objects/) into this store, which must be empty, in one transaction:
+    all or nothing. Blobs are hard-linked, or copied across filesystems. The source is left as it was."""
+    document = _legacy_document(source)
+    with uow.write():
+        connection = uow.session.connection()
+        lock_for_import(connection)
+        refuse_unless_empty(connection, "the store")
+        report = Loader(connection, ObjectStore(source), progress).load(document)
+        # The blobs go in before the commit: once the records are visible, so is every blob they name.
+        shas = MaintenanceRepository(uow.session).referenced_blobs()
+        transfer_blobs(ObjectStore(source), uow.objects, shas, progress)
+        uow.commit()
+    return report
+
+
+def export(uow: UnitOfWork, target: Path, *, progress: Progress = no_progress) -> dict[str, int]:
+    """Write the store as a legacy store in `target` (a new or empty directory): objects/ with every blob an
+    artifact references, then db.json, from one consistent snapshot. Returns the records written per member."""
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise Invalid("export.target_not_empty", f"{target} is not an empty directory; export into a new one")
+    target.mkdir(parents=True, exist_ok=True)
+    exported = ObjectStore(target)
+    with uow.read():
+        connection = snapshot(uow.session)
+        transfer_blobs(uow.objects, exported, MaintenanceRepository(uow.session).referenced_blobs(), progress)
+        fd, name = tempfile.mkstemp(dir=target, prefix=".db.json-")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                counts = write_document(connection, out, progress)
+                out.flush()
+                os.fsync(out.fileno())
+            # db.json appears last and whole: a directory with a db.json is a finished export.
+            os.replace(name, target / LEGACY_FILE)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(name)
+    fsync_directory(target)
+    with contextlib.suppress(OSError):
+        exported.tmp_dir.rmdir()
+    return counts

@@ -1,0 +1,105 @@
+"""Legacy stores for tests: the shared fixtures, documents with their defaults filled in, and real `dist` runs."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dist.cli import main
+from dist.persistence.store import StoreLocation
+from tests.conftest import LEGACY_DIR
+
+FIXTURES = LEGACY_DIR / "fixtures"
+GOOD = ["minimal", "pre-tokens", "typical"]
+BROKEN = sorted(p.name for p in (FIXTURES / "broken").iterdir()) if (FIXTURES / "broken").is_dir() else []
+MEMBERS = ("apps", "channels", "releases", "artifacts", "tokens", "audit")
+DIST = Path(sys.executable).parent / "dist"
+ALEMBIC = Path(sys.executable).parent / "alembic"
+
+
+def copy_fixture(name: str, target: Path) -> Path:
+    """A fixture store copied to `target` (shared/ is read-only, and an import renames db.json)."""
+    shutil.copytree(FIXTURES / name, target, dirs_exist_ok=True)
+    return target
+
+
+def with_defaults(document: dict[str, Any]) -> dict[str, Any]:
+    """The document as FORMAT.md says it loads: absent members filled in with their documented defaults."""
+    filled = {member: [dict(record) for record in document.get(member, [])] for member in MEMBERS}
+    for app in filled["apps"]:
+        app.setdefault("name", app["slug"])
+    for release in filled["releases"]:
+        release.setdefault("notes", "")
+        release.setdefault("status", "published")
+    for artifact in filled["artifacts"]:
+        artifact.setdefault("platform", "any")
+        artifact.setdefault("content_type", "application/octet-stream")
+    for channel in filled["channels"]:
+        channel.setdefault("history", [])
+    for event in filled["audit"]:
+        event.setdefault("detail", {})
+    return filled
+
+
+def read_document(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        assert self.code == 0, (self.code, self.err)
+        return json.loads(self.out)
+
+
+def run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> Result:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("DIST_")}
+    completed = subprocess.run(
+        command, cwd=cwd, env={**clean, **(env or {})}, capture_output=True, text=True, timeout=120
+    )
+    return Result(completed.returncode, completed.stdout, completed.stderr)
+
+
+def _global_options(location: StoreLocation) -> list[str]:
+    options = ["--store", str(location.root)]
+    if location.database_url is not None:
+        options += ["--database-url", location.database_url]
+    return options
+
+
+def dist_process(location: StoreLocation, *args: str) -> Result:
+    """`dist --store … [--database-url …] ARGS` in a fresh process, off a terminal."""
+    return run([str(DIST), *_global_options(location), *args], cwd=location.root.parent)
+
+
+def dist(location: StoreLocation, *args: str) -> Result:
+    """The same command line run in this process (a process costs a second; most tests need only the output)."""
+    out, err = io.StringIO(), io.StringIO()
+    argv = sys.argv
+    sys.argv = ["dist", *_global_options(location), *args]
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            main()
+        code = 0
+    except SystemExit as exit:
+        code = exit.code if isinstance(exit.code, int) else 1
+    finally:
+        sys.argv = argv
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+def database_leftovers(root: Path) -> list[str]:
+    """dist.db and its companions, if any were left in a store directory."""
+    return sorted(p.name for p in root.glob("dist.db*"))
