@@ -27,7 +27,8 @@ MAX_VERSION_LENGTH = 128
 MAX_PLATFORM_LENGTH = 64
 MAX_FILENAME_LENGTH = 255
 MAX_CONTENT_TYPE_LENGTH = 255
-CONTENT_TYPE_RE = re.compile(r"[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+(?:\s*;\s*[ -~]*)?")
+# Spaces and tabs only around the ';': the value becomes a Content-Type header, where CR or LF would split it.
+CONTENT_TYPE_RE = re.compile(r"[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+(?:[ \t]*;[ \t]*[ -~]*)?")
 
 
 def _show(value: object) -> str:

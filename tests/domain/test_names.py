@@ -11,7 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dist.domain.errors import DistError
-from dist.domain.values import parse_channel_name, parse_filename, parse_platform, parse_sha256, parse_slug
+from dist.domain.values import (
+    parse_channel_name,
+    parse_content_type,
+    parse_filename,
+    parse_platform,
+    parse_sha256,
+    parse_slug,
+)
 
 PATH_LIKE = ["../x", "..", ".", "a/b", "a\\b", "%2e%2e", "%2e%2e%2fetc", "a\x00b", "", " a", "a ", "A", "a\n"]
 
@@ -120,3 +127,17 @@ def test_filenames_follow_the_rule(value: str) -> None:
 def test_sha256_is_64_lowercase_hex_digits(value: str) -> None:
     expected = re.fullmatch(r"[0-9a-f]{64}", value) is not None
     assert _accepted(parse_sha256, value, "object.invalid_sha256") is expected
+
+
+@pytest.mark.parametrize(
+    "value", ["text/plain\n;a", "text/plain;\r\nX-Evil: 1", "text/plain\u2028;a", "text", "a/b/c", "", "x" * 300]
+)
+def test_content_types_that_would_not_make_a_header_are_refused(value: str) -> None:
+    assert not _accepted(parse_content_type, value, "artifact.invalid_content_type")
+
+
+@pytest.mark.parametrize(
+    "value", ["application/octet-stream", "application/vnd.debian.binary-package", "text/plain; charset=utf-8"]
+)
+def test_good_content_types(value: str) -> None:
+    assert parse_content_type(value) == value
