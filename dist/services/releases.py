@@ -11,6 +11,7 @@ from dist.domain.render import render_release
 from dist.domain.values import (
     DEFAULT_CONTENT_TYPE,
     DEFAULT_PLATFORM,
+    MAX_ID,
     is_storable_text,
     parse_channel_name,
     parse_content_type,
@@ -151,7 +152,7 @@ def get_artifact(uow: UnitOfWork, app: str, version: str, filename: str) -> Arti
 def parse_cursor(cursor: str | None) -> int | None:
     if cursor is None or cursor == "":
         return None
-    if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 18 or int(cursor) < 1:
+    if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 18 or not 1 <= int(cursor) <= MAX_ID:
         raise Invalid("release.invalid_cursor", f"{cursor!r} is not a cursor this server handed out")
     return int(cursor)
 

@@ -9,7 +9,7 @@ from dist.domain.enums import AuditAction, Scope
 from dist.domain.errors import Conflict, Invalid, NotFound, Unauthorized
 from dist.domain.render import render_token
 from dist.domain.rules import check_token, hash_token_secret, looks_like_token_secret, new_token_secret, parse_scopes
-from dist.domain.values import is_storable_text, parse_channel_name, parse_slug
+from dist.domain.values import MAX_ID, is_storable_text, parse_channel_name, parse_slug
 from dist.persistence.uow import UnitOfWork
 from dist.services.audit import record
 
@@ -65,7 +65,7 @@ def list_tokens(uow: UnitOfWork) -> list[Token]:
 def revoke_token(uow: UnitOfWork, *, token_id: int, actor: str) -> Token:
     """Revoke a token: `token.not_found` for an unknown id, `token.already_revoked` the second time."""
     with uow.write():
-        token = uow.tokens.get(token_id)
+        token = uow.tokens.get(token_id) if 1 <= token_id <= MAX_ID else None
         if token is None:
             raise NotFound("token.not_found", f"there is no token {token_id}")
         if token.revoked_at is not None:

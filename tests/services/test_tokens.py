@@ -80,8 +80,9 @@ def test_revoke_then_revoke_again_and_unknown_ids(store: Store, uow: UnitOfWork,
     before = row_counts(store)
     error = refused(lambda: tokens.revoke_token(uow, token_id=token.id or 0, actor=ACTOR))
     assert (error.code, error.kind) == ("token.already_revoked", "conflict")
-    error = refused(lambda: tokens.revoke_token(uow, token_id=999, actor=ACTOR))
-    assert (error.code, error.kind) == ("token.not_found", "not_found")
+    for unknown in (999, 0, -1, 2**31, 2**63):
+        error = refused(lambda unknown=unknown: tokens.revoke_token(uow, token_id=unknown, actor=ACTOR))
+        assert (error.code, error.kind) == ("token.not_found", "not_found")
     assert refused(lambda: tokens.authenticate(uow, secret=secret, scope=Scope.PUBLISH)).code == "auth.revoked"
     assert row_counts(store) == before
     events = audit.list_events(uow)
