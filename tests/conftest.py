@@ -62,6 +62,15 @@ def drop_pg_database(url: str) -> None:
     engine.dispose()
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--stress",
+        action="store_true",
+        default=False,
+        help="run tests/reliability at its stress size (or DIST_STRESS=1)",
+    )
+
+
 @pytest.fixture(params=ENGINES)
 def engine_name(request: pytest.FixtureRequest) -> str:
     return str(request.param)

@@ -12,8 +12,9 @@ from cyclopts import Parameter
 from cyclopts.token import Token
 
 from dist.cli.context import GLOBALS, stdout
-from dist.http.app import MAX_UPLOAD_ENV, create_app
-from dist.http.limits import DEFAULT_MAX_UPLOAD, MAX_HEADER_BYTES
+from dist.http.app import BODY_TIMEOUT_ENV, MAX_UPLOAD_ENV, create_app
+from dist.http.limits import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_UPLOAD
+from dist.http.protocol import MAX_HEAD_BYTES, DistHTTPProtocol
 from dist.persistence.store import open_store
 
 SIZE_RE = re.compile(r"([0-9]+)\s*([kmgt]?)(i?b?)", re.IGNORECASE)
@@ -37,6 +38,18 @@ def _size_converter(type_: Any, tokens: Sequence[Token]) -> int:
     return parse_size(tokens[0].value)
 
 
+def _seconds_converter(type_: Any, tokens: Sequence[Token]) -> float:
+    text = tokens[0].value.strip()
+    try:
+        seconds = float(text) if text.isascii() else 0.0
+    except ValueError:
+        seconds = 0.0
+    # NaN and infinity are refused along with zero and negatives.
+    if not 0 < seconds < 86400:
+        raise ValueError(f"{text!r} is not a number of seconds between 0 and 86400")
+    return seconds
+
+
 def serve(
     *,
     host: str = "127.0.0.1",
@@ -45,6 +58,12 @@ def serve(
     max_upload: Annotated[
         int, Parameter(converter=_size_converter, help="The largest upload accepted, e.g. 512MiB or 1G.")
     ] = DEFAULT_MAX_UPLOAD,
+    body_timeout: Annotated[
+        float,
+        Parameter(
+            converter=_seconds_converter, help="Seconds a request body may stall before the request is refused (408)."
+        ),
+    ] = DEFAULT_BODY_TIMEOUT,
 ) -> int:
     """Serve the HTTP API (distd) on the store."""
     location = GLOBALS.location()
@@ -61,19 +80,21 @@ def serve(
     options: dict[str, Any] = {
         "host": host,
         "port": port,
-        # h11 answers an over-long header block with a bare 400; leaving it room lets the app's own check
-        # answer 431 for anything over 8 KiB (httptools, the default parser, has no limit of its own).
-        "h11_max_incomplete_event_size": 8 * MAX_HEADER_BYTES,
+        # h11 with a bounded buffer, under deadlines of our own (see dist.http.protocol): httptools buffers a
+        # header block of any size, and neither parser times out a slow request head.
+        "http": DistHTTPProtocol,
+        "h11_max_incomplete_event_size": MAX_HEAD_BYTES,
         "timeout_keep_alive": 5,
         "server_header": False,
     }
     if workers <= 1:
-        uvicorn.run(create_app(location, max_upload=max_upload), **options)
+        uvicorn.run(create_app(location, max_upload=max_upload, body_timeout=body_timeout), **options)
         return 0
     # Worker processes build the app from an import string, so the store travels in the environment.
     os.environ["DIST_STORE"] = str(location.root)
     if location.database_url is not None:
         os.environ["DIST_DATABASE_URL"] = location.database_url
     os.environ[MAX_UPLOAD_ENV] = str(max_upload)
+    os.environ[BODY_TIMEOUT_ENV] = str(body_timeout)
     uvicorn.run("dist.http.app:app_from_environment", factory=True, workers=workers, **options)
     return 0

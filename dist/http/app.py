@@ -16,11 +16,13 @@ from starlette.routing import Route
 
 from dist.http import downloads, reads, writes
 from dist.http.errors import EXCEPTION_HANDLERS
-from dist.http.limits import DEFAULT_MAX_UPLOAD, HeaderLimit
+from dist.http.limits import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_UPLOAD, BodyPace, HeaderLimit
 from dist.http.openapi import openapi_document
+from dist.http.ratelimit import AuthFailures
 from dist.persistence.store import Store, StoreLocation, open_store
 
 MAX_UPLOAD_ENV = "DIST_MAX_UPLOAD"
+BODY_TIMEOUT_ENV = "DIST_BODY_TIMEOUT"
 
 
 async def openapi(request: Request) -> Response:
@@ -54,31 +56,51 @@ ROUTES = [
 ]
 
 
-def create_app(source: StoreLocation | Store, *, max_upload: int = DEFAULT_MAX_UPLOAD) -> Starlette:
+def create_app(
+    source: StoreLocation | Store,
+    *,
+    max_upload: int = DEFAULT_MAX_UPLOAD,
+    body_timeout: float = DEFAULT_BODY_TIMEOUT,
+) -> Starlette:
     """The HTTP API over a store: given a location it opens the store at startup and closes it at shutdown;
-    given an open Store it uses it and leaves closing it to the caller."""
+    given an open Store it uses it and leaves closing it to the caller. A request body that stalls for
+    `body_timeout` seconds is refused with 408."""
+
+    def state(opened: Store) -> dict[str, Any]:
+        return {
+            "store": opened,
+            "max_upload": max_upload,
+            "openapi": openapi_document(max_upload),
+            "auth_failures": AuthFailures(),
+        }
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         if isinstance(source, Store):
-            yield {"store": source, "max_upload": max_upload, "openapi": openapi_document(max_upload)}
+            yield state(source)
             return
         opened = await run_in_threadpool(open_store, source)
         try:
-            yield {"store": opened, "max_upload": max_upload, "openapi": openapi_document(max_upload)}
+            yield state(opened)
         finally:
             opened.close()
 
     return Starlette(
         routes=ROUTES,
-        middleware=[Middleware(HeaderLimit)],
+        middleware=[Middleware(HeaderLimit), Middleware(BodyPace, seconds=body_timeout)],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
 
 
 def app_from_environment() -> Starlette:
-    """The factory uvicorn's worker processes call: the store from DIST_STORE / DIST_DATABASE_URL and the
-    upload cap from DIST_MAX_UPLOAD, which `dist serve` sets before starting them."""
+    """The factory uvicorn's worker processes call: the store from DIST_STORE / DIST_DATABASE_URL, the
+    upload cap from DIST_MAX_UPLOAD and the body timeout from DIST_BODY_TIMEOUT, which `dist serve` sets
+    before starting them."""
     cap = os.environ.get(MAX_UPLOAD_ENV)
-    return create_app(StoreLocation.resolve(), max_upload=int(cap) if cap else DEFAULT_MAX_UPLOAD)
+    timeout = os.environ.get(BODY_TIMEOUT_ENV)
+    return create_app(
+        StoreLocation.resolve(),
+        max_upload=int(cap) if cap else DEFAULT_MAX_UPLOAD,
+        body_timeout=float(timeout) if timeout else DEFAULT_BODY_TIMEOUT,
+    )

@@ -11,6 +11,7 @@ from starlette.requests import Request
 
 from dist.domain.enums import Scope
 from dist.domain.errors import Unauthorized
+from dist.http.ratelimit import AuthFailures
 from dist.persistence.store import Store
 from dist.persistence.uow import UnitOfWork
 from dist.services import tokens
@@ -43,5 +44,13 @@ async def authorize(request: Request, scope: Scope, *, app: str = "", channel: s
     scheme, _, secret = header.strip().partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthorized("auth.malformed", "the Authorization header must be 'Bearer <token>'")
-    token = await call(request, tokens.authenticate, secret=secret.strip(), scope=scope, app=app, channel=channel)
+    failures: AuthFailures = request.state.auth_failures
+    address = request.client.host if request.client else ""
+    failures.check(address)
+    try:
+        token = await call(request, tokens.authenticate, secret=secret.strip(), scope=scope, app=app, channel=channel)
+    except Unauthorized:
+        # A secret that was offered and refused counts towards the address's limit.
+        failures.failed(address)
+        raise
     return f"token:{token.id}"

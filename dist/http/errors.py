@@ -35,6 +35,20 @@ ROUTER_CODES: dict[int, str] = {
 }
 
 
+class BodyTimeout(Exception):
+    """The client sent no byte of its body for the allowed time."""
+
+
+class RateLimited(DistError):
+    """A refusal that tells the client when to try again (Retry-After, in seconds)."""
+
+    kind = ErrorKind.RATE_LIMITED
+
+    def __init__(self, code: str, message: str, *, retry_after: int) -> None:
+        super().__init__(code, message)
+        self.retry_after = retry_after
+
+
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
 
@@ -43,6 +57,8 @@ def dist_error_response(error: DistError) -> JSONResponse:
     status = STATUS[error.kind]
     # RFC 9110: a 401 names the scheme the client should use.
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(error, RateLimited):
+        headers = {"Retry-After": str(error.retry_after)}
     return error_response(status, error.code, error.message, headers)
 
 
@@ -70,6 +86,11 @@ async def on_integrity_error(request: Request, exc: Exception) -> Response:
     return error_response(409, "store.conflict", "a concurrent change got there first; read the new state and retry")
 
 
+async def on_body_timeout(request: Request, exc: Exception) -> Response:
+    # The connection is closed after this answer: what the client sends later is not waited for.
+    return error_response(408, "request.timeout", str(exc), {"Connection": "close"})
+
+
 async def on_unexpected(request: Request, exc: Exception) -> Response:
     # The traceback goes to the server log, never to the client.
     log.exception("unexpected error on %s %s", request.method, request.url.path)
@@ -77,6 +98,7 @@ async def on_unexpected(request: Request, exc: Exception) -> Response:
 
 
 EXCEPTION_HANDLERS = {
+    BodyTimeout: on_body_timeout,
     DistError: on_dist_error,
     HTTPException: on_http_exception,
     IntegrityError: on_integrity_error,

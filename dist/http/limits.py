@@ -1,20 +1,52 @@
-"""Limits on what a client may send: header size, declared and actual body length, JSON size."""
+"""Limits on what a client may send: header size, declared and actual body length, JSON size, body pace."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dist.domain.errors import DistError, ErrorKind, Invalid, Malformed, TooLarge
-from dist.http.errors import error_response
+from dist.http.errors import BodyTimeout, error_response
 
 MAX_HEADER_BYTES = 8 * 1024
 MAX_JSON_BYTES = 1024 * 1024
 DEFAULT_MAX_UPLOAD = 512 * 1024 * 1024
+DEFAULT_BODY_TIMEOUT = 60.0
+
+
+class BodyPace:
+    """Gives each wait for the next piece of a request body `seconds` at most: uvicorn waits forever for a
+    client that stops sending, holding the connection and the upload's tmp/ file."""
+
+    def __init__(self, app: ASGIApp, seconds: float = DEFAULT_BODY_TIMEOUT) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        body_done = False
+
+        async def timed_receive() -> Message:
+            nonlocal body_done
+            if body_done:
+                # After the body, receive() only waits for a disconnect (e.g. during a long download).
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.seconds)
+            except TimeoutError:
+                raise BodyTimeout(f"no byte of the body arrived for {self.seconds:g} seconds") from None
+            body_done = message["type"] != "http.request" or not message.get("more_body", False)
+            return message
+
+        await self.app(scope, timed_receive, send)
 
 
 class HeaderLimit:
