@@ -19,7 +19,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -320,15 +319,18 @@ def run_measured(
             env={**os.environ, **(env or {})},
             cwd=cwd,
         )
-        timer = threading.Timer(timeout, lambda: os.killpg(process.pid, signal.SIGKILL))
-        timer.start()
+        # VmHWM is read from /proc while the process runs: wait4's ru_maxrss would also count the parent's
+        # resident set, which Linux carries over through fork and exec.
+        peak = 0
+        deadline = start + timeout
         try:
-            # wait4 gives this child's own peak resident set (ru_maxrss, KiB on Linux).
-            _, status, usage = os.wait4(process.pid, 0)
+            while process.poll() is None:
+                peak = max(peak, memory_kib(process.pid).get("VmHWM", 0))
+                if time.perf_counter() > deadline:
+                    raise Gap(f"`{command[0]}` did not finish within {timeout:.0f}s")
+                time.sleep(0.02)
             elapsed = time.perf_counter() - start
-            process.returncode = os.waitstatus_to_exitcode(status)
         finally:
-            timer.cancel()
             stop(process)
         out.seek(0)
         err.seek(0)
@@ -336,7 +338,7 @@ def run_measured(
     if process.returncode != 0:
         shown = " ".join(Path(part).name if part.startswith("/") else part for part in command)
         raise Gap(f"`{shown[:120]}` exited {process.returncode}: {stderr.strip()[-300:]}")
-    return elapsed, int(usage.ru_maxrss), stdout
+    return elapsed, peak, stdout
 
 
 def need_tool(name: str) -> str:
