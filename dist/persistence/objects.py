@@ -15,6 +15,7 @@ from dist.domain.errors import Invalid, TooLarge
 from dist.domain.values import parse_sha256
 
 CHUNK_SIZE = 1024 * 1024
+BLOB_MODE = 0o644
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,8 @@ class BlobWriter:
         self._hash = hashlib.sha256()
         self.size = 0
         fd, name = tempfile.mkstemp(dir=store.tmp_dir, prefix="upload-")
+        # Blobs are public bytes: readable by every process that serves the store, not only their writer.
+        os.fchmod(fd, BLOB_MODE)
         self._file = os.fdopen(fd, "wb")
         self._tmp_path = Path(name)
         self._done = False
@@ -73,7 +76,9 @@ class BlobWriter:
         if target.exists():
             self._discard()
             return StoredBlob(digest, self.size, created=False)
-        target.parent.mkdir(exist_ok=True)
+        if not target.parent.is_dir():
+            target.parent.mkdir(exist_ok=True)
+            fsync_directory(target.parent.parent)
         os.replace(self._tmp_path, target)
         fsync_directory(target.parent)
         self._done = True
