@@ -35,6 +35,8 @@ def create_token(
         parse_slug(app)
     if channel is not None:
         parse_channel_name(channel)
+    if expires_at is not None and expires_at.tzinfo is None:
+        raise Invalid("token.invalid_expiry", "the expiry time needs a time zone, e.g. 2027-01-01T00:00:00Z")
     with uow.write():
         now = uow.clock()
         if expires_at is not None and expires_at <= now:
