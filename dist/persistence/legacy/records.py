@@ -30,6 +30,8 @@ T = TypeVar("T")
 MISSING: Any = object()
 # The widths of the columns these members land in (see the migrations).
 SHORT_TEXT = 255
+MAX_ID = 2**31 - 1
+MAX_SIZE = 2**63 - 1
 # The singular used to name a record of each top-level member.
 KIND_NAMES = {
     "apps": "app",
@@ -68,7 +70,7 @@ class Fields:
         if not isinstance(value, dict):
             raise refusal(self.where, f"is {_type_name(value)}, not an object")
         self.data: dict[str, Any] = value
-        self.id = self.integer("id", minimum=1)
+        self.id = self.integer("id", minimum=1, maximum=MAX_ID)
         self.where = f"{kind} {self.id}"
 
     def refuse(self, member: str, reason: str) -> Invalid:
@@ -82,12 +84,12 @@ class Fields:
             return default
         return value
 
-    def integer(self, member: str, *, minimum: int) -> int:
+    def integer(self, member: str, *, minimum: int, maximum: int = MAX_ID) -> int:
         value = self._get(member, MISSING)
         if type(value) is not int:
             raise self.refuse(member, f"is {_type_name(value)}, not an integer")
-        if value < minimum:
-            raise self.refuse(member, f"is {value}, below {minimum}")
+        if not minimum <= value <= maximum:
+            raise self.refuse(member, f"is {value}, outside {minimum}..{maximum}")
         return value
 
     def optional_id(self, member: str) -> int | None:
@@ -196,7 +198,7 @@ def artifact_row(fields: Fields) -> dict[str, Any]:
         "filename": fields.checked("filename", parse_filename),
         "platform": fields.checked("platform", parse_platform, default=DEFAULT_PLATFORM),
         "sha256": fields.checked("sha256", parse_sha256),
-        "size": fields.integer("size", minimum=0),
+        "size": fields.integer("size", minimum=0, maximum=MAX_SIZE),
         "content_type": fields.text("content_type", default=DEFAULT_CONTENT_TYPE),
     }
 
@@ -224,7 +226,7 @@ def history_rows(fields: Fields) -> list[dict[str, Any]]:
         if missing:
             raise fields.refuse(member, f'lacks the required member "{missing[0]}"')
         release_id = entry["release_id"]
-        if type(release_id) is not int or release_id < 1:
+        if type(release_id) is not int or not 1 <= release_id <= MAX_ID:
             raise fields.refuse(f"{member}.release_id", f"is {_type_name(release_id)}, not a release id")
         actor = fields.string(f"{member}.actor", entry["actor"], SHORT_TEXT)
         rows.append(
