@@ -75,6 +75,9 @@ class BlobWriter:
         target = self._store.path(digest)
         if target.exists():
             self._discard()
+            # Uploaded again: restart its grace period, so `dist store gc` keeps it until it is published.
+            with contextlib.suppress(OSError):
+                os.utime(target)
             return StoredBlob(digest, self.size, created=False)
         if not target.parent.is_dir():
             target.parent.mkdir(exist_ok=True)

@@ -113,3 +113,14 @@ def test_import_legacy_of_a_broken_store_writes_nothing(location: StoreLocation,
     assert result.code == 1 and "release 9" in result.err
     assert dist(location, "app", "list", "--json").json() == {"apps": []}
     assert not list((location.root / "objects").glob("*/*"))
+
+
+def test_gc_keeps_an_old_blob_uploaded_again(store: Store, location: StoreLocation) -> None:
+    payload = b"bytes uploaded long ago, and again just now"
+    sha256 = store.objects.put_stream([payload]).sha256
+    age(store.objects.path(sha256), 2 * HOUR)
+
+    assert store.objects.put_stream([payload]).created is False
+    assert dist(location, "store", "gc").code == 0
+
+    assert store.objects.exists(sha256)
