@@ -12,7 +12,6 @@ import json
 import math
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, BinaryIO
 
 from dist.domain.errors import Invalid
@@ -134,44 +133,43 @@ class JsonStream:
 
 
 class LegacyDocument:
-    """db.json as a stream of top-level members. Every pass reads the file from its start."""
+    """db.json as a stream of top-level members. Each pass reads the open file from its start, so a rename of
+    db.json by another process between passes changes nothing."""
 
-    def __init__(self, path: Path):
-        self.path = path
-
-    def size(self) -> int:
-        return self.path.stat().st_size
+    def __init__(self, source: BinaryIO, name: str):
+        self.source = source
+        self.name = name
 
     def members(self) -> Iterator[tuple[str, Iterator[Any] | None]]:
         """Each top-level member in file order: its name and an iterator over its items when it is an array,
         else None. Items a caller leaves unread are skipped before the next member."""
-        with self.path.open("rb") as source:
-            stream = JsonStream(source, self.path.name)
-            if stream.peek() != "{":
-                raise Invalid("legacy.invalid", f"{self.path.name} does not hold a JSON object")
-            stream.expect("{", "'{'")
-            if stream.peek() == "}":
-                stream.expect("}", "'}'")
-            else:
-                while True:
-                    if stream.peek() != '"':
-                        raise stream.error("expected a member name")
-                    name = stream.value()
-                    stream.expect(":", "':'")
-                    if stream.peek() == "[":
-                        items = self._items(stream)
-                        yield name, items
-                        for _ in items:
-                            pass
-                    else:
-                        stream.value()
-                        yield name, None
-                    if stream.peek() == "}":
-                        stream.expect("}", "'}'")
-                        break
-                    stream.expect(",", "',' or '}'")
-            if stream.peek():
-                raise stream.error("unexpected data after the document")
+        self.source.seek(0)
+        stream = JsonStream(self.source, self.name)
+        if stream.peek() != "{":
+            raise Invalid("legacy.invalid", f"{self.name} does not hold a JSON object")
+        stream.expect("{", "'{'")
+        if stream.peek() == "}":
+            stream.expect("}", "'}'")
+        else:
+            while True:
+                if stream.peek() != '"':
+                    raise stream.error("expected a member name")
+                name = stream.value()
+                stream.expect(":", "':'")
+                if stream.peek() == "[":
+                    items = self._items(stream)
+                    yield name, items
+                    for _ in items:
+                        pass
+                else:
+                    stream.value()
+                    yield name, None
+                if stream.peek() == "}":
+                    stream.expect("}", "'}'")
+                    break
+                stream.expect(",", "',' or '}'")
+        if stream.peek():
+            raise stream.error("unexpected data after the document")
 
     @staticmethod
     def _items(stream: JsonStream) -> Iterator[Any]:

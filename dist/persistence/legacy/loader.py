@@ -84,12 +84,13 @@ def database_counts(connection: Connection) -> dict[str, int]:
 def document_counts(path: Path) -> dict[str, int]:
     """Records per kind in a db.json, with channel histories counted as channel events."""
     counts = dict.fromkeys((*MEMBERS, "channel_events"), 0)
-    for name, items in LegacyDocument(path).members():
-        if name in counts and items is not None:
-            for item in items:
-                counts[name] += 1
-                if name == "channels" and isinstance(item, dict) and isinstance(item.get("history"), list):
-                    counts["channel_events"] += len(item["history"])
+    with path.open("rb") as source:
+        for name, items in LegacyDocument(source, path.name).members():
+            if name in counts and items is not None:
+                for item in items:
+                    counts[name] += 1
+                    if name == "channels" and isinstance(item, dict) and isinstance(item.get("history"), list):
+                        counts["channel_events"] += len(item["history"])
     return counts
 
 
@@ -132,21 +133,26 @@ class Loader:
 
     def load(self, path: Path) -> LoadReport:
         """Load every member, parents first; raises `legacy.invalid` naming the first bad record."""
-        document = LegacyDocument(path)
+        with path.open("rb") as source:
+            self._load(LegacyDocument(source, path.name))
+        self._move_sequences()
+        return self.report
+
+    def _load(self, document: LegacyDocument) -> None:
         loaded: set[str] = set()
         present: set[str] | None = None
         while present is None or loaded < present:
             seen: set[str] = set()
             for name, items in document.members():
                 if name in seen:
-                    raise refusal(path.name, f'the member "{name}" is given twice')
+                    raise refusal(document.name, f'the member "{name}" is given twice')
                 seen.add(name)
                 if name not in MEMBERS:
                     if present is None:
-                        self.report.warnings.append(f'{path.name}: ignored the unknown member "{name}"')
+                        self.report.warnings.append(f'{document.name}: ignored the unknown member "{name}"')
                     continue
                 if items is None:
-                    raise refusal(path.name, f'the member "{name}" is not an array')
+                    raise refusal(document.name, f'the member "{name}" is not an array')
                 if name not in loaded and self._parents_loaded(name, loaded, present):
                     self._load_member(name, items)
                     loaded.add(name)
@@ -155,8 +161,6 @@ class Loader:
                         break
             if present is None:
                 present = seen & set(MEMBERS)
-        self._move_sequences()
-        return self.report
 
     @staticmethod
     def _parents_loaded(name: str, loaded: set[str], present: set[str] | None) -> bool:
