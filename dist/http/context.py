@@ -49,8 +49,9 @@ async def authorize(request: Request, scope: Scope, *, app: str = "", channel: s
     failures.check(address)
     try:
         token = await call(request, tokens.authenticate, secret=secret.strip(), scope=scope, app=app, channel=channel)
-    except Unauthorized:
-        # A secret that was offered and refused counts towards the address's limit.
-        failures.failed(address)
+    except Unauthorized as error:
+        # A well-formed secret that this server never issued is what guessing looks like.
+        if error.code == "auth.unknown":
+            failures.failed(address)
         raise
     return f"token:{token.id}"

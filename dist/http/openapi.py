@@ -52,6 +52,11 @@ FILENAME: Schema = {
     "minLength": 1,
     "maxLength": MAX_FILENAME_LENGTH,
 }
+# A cursor is a release id: 1 to MAX_ID (2**31 - 1), leading zeros allowed; empty means the first page.
+CURSOR_PATTERN = (
+    r"^(|0*([1-9][0-9]{0,8}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}|2147[0-3][0-9]{5}"
+    r"|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}|21474836[0-3][0-9]|214748364[0-7]))$"
+)
 CONTENT_TYPE: Schema = {"type": "string", "pattern": r"^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+$"}
 
 SCHEMAS: dict[str, Schema] = {
@@ -258,7 +263,7 @@ def openapi_document(max_upload: int) -> dict[str, Any]:
                     ),
                     _query(
                         "cursor",
-                        {"type": "string", "pattern": "^(|0*[1-9][0-9]*)$", "maxLength": 18},
+                        {"type": "string", "pattern": CURSOR_PATTERN, "maxLength": 18},
                         "next_cursor of the previous page.",
                     ),
                 ],

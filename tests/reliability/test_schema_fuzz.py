@@ -1,0 +1,84 @@
+"""schemathesis against a live distd, from its own /api/openapi.json, every route, with an admin token: no 500,
+no answer outside the document, no hang."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from dist.persistence.store import StoreLocation
+from tests.reliability.conftest import Outputs, Servers, Size, admin_secret
+from tests.support import BIN, Server
+
+# Refusals of schema-valid requests that no schema can rule out: a blob that was never uploaded, and a body
+# that does not hash to the X-Content-SHA256 the client sent.
+ALLOWED_REJECTIONS = ('"object.missing"', '"upload.digest_mismatch"')
+
+
+@pytest.fixture
+def fuzzed(tmp_path: Path) -> Iterator[tuple[Server, str, Outputs]]:
+    location = StoreLocation(tmp_path / "store")
+    outputs = Outputs()
+    running = Servers(location, tmp_path, outputs)
+    try:
+        server = running.start("--max-upload", "1MiB")
+        secret = admin_secret(location)
+        # Something to find: an app with a release on a channel.
+        auth = {"Authorization": f"Bearer {secret}"}
+        with httpx.Client(base_url=server.url, headers=auth) as http:
+            sha = http.post("/api/upload", content=b"fuzzed").json()["sha256"]
+            body = {"version": "1.0.0", "channel": "stable", "artifacts": [{"filename": "a.bin", "sha256": sha}]}
+            assert http.post("/api/apps/demo/releases", json=body).status_code == 201
+        yield server, secret, outputs
+    finally:
+        running.stop_all()
+
+
+def failures(report: str) -> list[str]:
+    """The failure reports of a schemathesis run, less the allowed rejections."""
+    found = []
+    for block in re.split(r"\n_{3,} ", report.split("=== SUMMARY ===")[0])[1:]:
+        operation = block.split(" _", 1)[0]
+        for case in re.split(r"\n\d+\. Test Case ID", block)[1:]:
+            if "Schema-valid request rejected" in case and any(code in case for code in ALLOWED_REJECTIONS):
+                continue
+            found.append(f"{operation}: {case.strip()[:2000]}")
+    return found
+
+
+def test_schemathesis_finds_nothing(fuzzed: tuple[Server, str, Outputs], size: Size) -> None:
+    server, secret, outputs = fuzzed
+    examples = size.pick(15, 300)
+    command = [
+        str(BIN / "st"),
+        "run",
+        f"{server.url}/api/openapi.json",
+        "--header",
+        f"Authorization: Bearer {secret}",
+        "--checks",
+        "all",
+        "--max-examples",
+        str(examples),
+        "--request-timeout",
+        "10",
+        "--workers",
+        "2",
+        "--no-color",
+        "--continue-on-failure",
+    ]
+    if not size.stress:
+        command += ["--seed", "6"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=size.pick(240, 3000))
+    report = done.stdout + done.stderr
+    generated = re.search(r"(\d+) generated", report)
+    assert generated is not None, report[-3000:]
+    print(f"\nschemathesis: {generated.group(1)} test cases generated (--max-examples {examples})")
+    assert failures(report) == [], "\n\n".join(failures(report))
+    assert "Errors" not in report.split("=== SUMMARY ===")[-1], report[-3000:]
+    log = outputs.all()
+    assert "Traceback" not in log and re.search(r'HTTP/1\.1" 5[0-9][0-9]', log) is None
