@@ -1,4 +1,5 @@
-"""Bulk inserts at the speed of the driver: one statement compiled once, executemany over converted rows.
+"""Bulk inserts at the speed of the driver: one statement compiled once, executemany over converted rows, or
+on PostgreSQL a COPY, its fastest way in.
 
 Each value is converted by its column's type exactly as SQLAlchemy converts it (timestamps, enums, JSON), but
 without the per-row bookkeeping of a Core execute, which would cost more than the database's own work.
@@ -6,6 +7,7 @@ without the per-row bookkeeping of a Core execute, which would cost more than th
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 from sqlalchemy import Connection, Table, insert
@@ -17,6 +19,9 @@ class BulkInsert:
         keys = [column.key for column in table.c]
         compiled = insert(table).compile(dialect=dialect, column_keys=keys)
         self.connection = connection
+        self.keys = keys
+        self.copy = dialect.name == "postgresql" and dialect.driver == "psycopg"
+        self.copy_sql = f"COPY {table.name} ({', '.join(keys)}) FROM STDIN"
         self.sql = compiled.string
         # The order of the statement's placeholders when the driver takes them by position.
         self.positions = list(compiled.positiontup or ()) if compiled.positional else None
@@ -28,8 +33,18 @@ class BulkInsert:
         for key, processor in self.processors.items():
             for row in rows:
                 row[key] = processor(row[key])
-        if self.positions is not None:
-            positions = self.positions
-            self.connection.exec_driver_sql(self.sql, [tuple(row[key] for key in positions) for row in rows])
+        if self.copy:
+            self._copy(rows)
+        elif self.positions is not None:
+            values = operator.itemgetter(*self.positions)
+            self.connection.exec_driver_sql(self.sql, [values(row) for row in rows])
         else:
             self.connection.exec_driver_sql(self.sql, rows)
+
+    def _copy(self, rows: list[dict[str, Any]]) -> None:
+        values = operator.itemgetter(*self.keys)
+        # The connection's own DBAPI connection: the COPY runs in the transaction of the import.
+        driver_connection: Any = self.connection.connection.dbapi_connection
+        with driver_connection.cursor() as cursor, cursor.copy(self.copy_sql) as copy:
+            for row in rows:
+                copy.write_row(values(row))

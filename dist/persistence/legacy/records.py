@@ -65,13 +65,19 @@ class Fields:
     """One record under validation: typed reads of its members, each refusal naming record and member."""
 
     def __init__(self, member: str, index: int, value: object):
-        kind = KIND_NAMES[member]
-        self.where = f'{kind} #{index + 1} of "{member}"'
+        self.member = member
+        self.index = index
+        self.id = 0  # unknown until read: ids start at 1
         if not isinstance(value, dict):
             raise refusal(self.where, f"is {_type_name(value)}, not an object")
         self.data: dict[str, Any] = value
         self.id = self.integer("id", minimum=1, maximum=MAX_ID)
-        self.where = f"{kind} {self.id}"
+
+    @property
+    def where(self) -> str:
+        """The record, as a refusal names it: by kind and id, else by its place in its array."""
+        kind = KIND_NAMES[self.member]
+        return f"{kind} {self.id}" if self.id else f'{kind} #{self.index + 1} of "{self.member}"'
 
     def refuse(self, member: str, reason: str) -> Invalid:
         return refusal(self.where, f'member "{member}" {reason}')
