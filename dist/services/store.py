@@ -85,8 +85,9 @@ def _hash_blob(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _is_blob_name(name: str, path: Path) -> bool:
-    return SHA256_RE.fullmatch(name) is not None and path.parent.name == name[:2]
+def _is_blob(name: str, path: Path) -> bool:
+    """A regular file at objects/<aa>/<sha256>, as the object store writes them."""
+    return SHA256_RE.fullmatch(name) is not None and path.parent.name == name[:2] and path.is_file()
 
 
 def verify(uow: UnitOfWork, *, progress: Progress = no_progress) -> VerifyReport:
@@ -108,9 +109,11 @@ def _check_blobs(objects: ObjectStore, report: VerifyReport, progress: Progress)
     for done, (name, path) in enumerate(objects.iter_blobs(), start=1):
         if done % PROGRESS_EVERY == 0 or done == total:
             progress("hashing blobs", done, total)
-        if not _is_blob_name(name, path):
+        if not _is_blob(name, path):
             where = path.relative_to(objects.root)
-            report.problems.append(Problem("stray_file", f"{where} is not named like a blob: objects/<aa>/<sha256>"))
+            report.problems.append(
+                Problem("stray_file", f"{where} is not a blob: blobs are files at objects/<aa>/<sha256>")
+            )
             continue
         try:
             digest, size = _hash_blob(path)
@@ -153,7 +156,7 @@ def gc(uow: UnitOfWork, *, dry_run: bool = False, grace_seconds: float = GC_GRAC
     with uow.read():
         repository = MaintenanceRepository(uow.session)
         for name, path in objects.iter_blobs():
-            if _is_blob_name(name, path) and _older(path, cutoff) and not repository.is_referenced(name):
+            if _is_blob(name, path) and _older(path, cutoff) and not repository.is_referenced(name):
                 candidates.append((name, path))
     if candidates:
         # The write lock keeps a publish from referencing a blob between the second look and its removal.

@@ -124,3 +124,19 @@ def test_gc_keeps_an_old_blob_uploaded_again(store: Store, location: StoreLocati
     assert dist(location, "store", "gc").code == 0
 
     assert store.objects.exists(sha256)
+
+
+def test_verify_reports_stray_files_and_gc_leaves_them(store: Store, location: StoreLocation) -> None:
+    publish(store, "1.0.0", b"payload")
+    stray = store.objects.objects_dir / "ab" / "notes.txt"
+    stray.parent.mkdir(exist_ok=True)
+    stray.write_text("not a blob")
+    (store.objects.objects_dir / "cd" / ("cd" + "0" * 62)).mkdir(parents=True)
+    age(stray, 2 * HOUR)
+
+    result = dist(location, "store", "verify", "--json")
+    assert dist(location, "store", "gc", "--json").json()["removed"] == []
+
+    assert result.code == 1
+    assert [p["kind"] for p in json.loads(result.out)["problems"]] == ["stray_file", "stray_file"]
+    assert stray.exists()
