@@ -14,6 +14,8 @@ PLATFORM_RE = re.compile(r"[a-z0-9_]+(?:-[a-z0-9_]+)*")
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
 # Exactly the characters of Unicode categories Cc and Cs, searched in one pass (bulk imports check many names).
 FILENAME_FORBIDDEN_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# A percent-escape of '.', '/', '\\', '%' or a control: harmless as text, but a path once some layer decodes it.
+FILENAME_ESCAPE_RE = re.compile(r"%(?:2[5EeFf]|5[Cc]|[01][0-9A-Fa-f]|7[Ff])")
 SEMVER_RE = re.compile(
     r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
@@ -76,11 +78,12 @@ def parse_filename(value: str) -> str:
         or "\\" in value
         # Cc: C0, DEL and C1 controls. Cs: lone surrogates, which no database can store as UTF-8.
         or FILENAME_FORBIDDEN_RE.search(value)
+        or FILENAME_ESCAPE_RE.search(value)
     ):
         raise Invalid(
             "artifact.invalid_filename",
             f"{_show(value)} is not a valid file name: 1-255 characters, "
-            "no '/', '\\' or control characters, not '.' or '..'",
+            "no '/', '\\' or control characters (nor their %-escapes), not '.' or '..'",
         )
     return value
 

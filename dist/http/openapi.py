@@ -48,7 +48,7 @@ PLATFORM: Schema = {"type": "string", "pattern": _anchored(PLATFORM_RE.pattern),
 SHA256: Schema = {"type": "string", "pattern": _anchored(SHA256_RE.pattern)}
 FILENAME: Schema = {
     "type": "string",
-    "pattern": r"^(?!\.\.?$)[^/\\\x00-\x1f\x7f]+$",
+    "pattern": r"^(?!\.\.?$)(?!.*%(2[5EeFf]|5[Cc]|[01][0-9A-Fa-f]|7[Ff]))[^/\\\x00-\x1f\x7f]+$",
     "minLength": 1,
     "maxLength": MAX_FILENAME_LENGTH,
 }
