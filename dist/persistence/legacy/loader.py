@@ -1,7 +1,7 @@
 """Loading db.json into an empty database, inside the caller's transaction, all or nothing.
 
-The document is read as a stream and written in batches with executemany, so memory follows the batch
-size, not the store. Only small maps of ids (and hashes of the keys that must be unique) are kept, to
+The document is read as a stream and written in batches (executemany; COPY on PostgreSQL), so memory follows
+the batch size, not the store. Only small maps of ids (and hashes of the keys that must be unique) are kept, to
 check references and uniqueness across records. Members are loaded parents first (apps before releases
 before artifacts and channels): one that comes before its parents in the file is loaded on a further pass.
 """
