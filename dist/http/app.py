@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,14 +17,19 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from dist.http import downloads, reads, writes
+from dist.http.cache import ReadCache, ReadCacheMiddleware
 from dist.http.errors import EXCEPTION_HANDLERS
 from dist.http.limits import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_UPLOAD, BodyPace, HeaderLimit
 from dist.http.openapi import openapi_document
 from dist.http.ratelimit import AuthFailures
+from dist.persistence.changes import watch_for
 from dist.persistence.store import Store, StoreLocation, open_store
 
 MAX_UPLOAD_ENV = "DIST_MAX_UPLOAD"
 BODY_TIMEOUT_ENV = "DIST_BODY_TIMEOUT"
+# How long startup waits for the change watch before serving uncached (PostgreSQL's listener connecting).
+WATCH_START_POLLS = 100
+WATCH_START_POLL_SECONDS = 0.02
 
 
 async def openapi(request: Request) -> Response:
@@ -74,23 +81,54 @@ def create_app(
             "auth_failures": AuthFailures(),
         }
 
+    cache = ReadCache()
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         if isinstance(source, Store):
-            yield state(source)
+            async with watching(cache, source):
+                yield state(source)
             return
         opened = await run_in_threadpool(open_store, source)
         try:
-            yield state(opened)
+            async with watching(cache, opened):
+                yield state(opened)
         finally:
             opened.close()
 
-    return Starlette(
+    app = Starlette(
         routes=ROUTES,
-        middleware=[Middleware(HeaderLimit), Middleware(BodyPace, seconds=body_timeout)],
+        middleware=[
+            Middleware(HeaderLimit),
+            Middleware(BodyPace, seconds=body_timeout),
+            Middleware(ReadCacheMiddleware, cache=cache),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
+    app.state.read_cache = cache
+    return app
+
+
+@asynccontextmanager
+async def watching(cache: ReadCache, opened: Store) -> AsyncIterator[None]:
+    """The cache follows the store's changes while the server runs; until its watch is live (PostgreSQL's
+    listener connected), answers are not cached."""
+    watch = watch_for(opened.engine.url)
+    cache.watch = watch
+    task = asyncio.create_task(watch.run(cache.invalidate))
+    for _ in range(WATCH_START_POLLS):
+        if watch.live or task.done():
+            break
+        await asyncio.sleep(WATCH_START_POLL_SECONDS)
+    try:
+        yield
+    finally:
+        cache.watch = None
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        watch.close()
 
 
 def app_from_environment() -> Starlette:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from dist.persistence.changes import notify_changes
 from dist.persistence.objects import ObjectStore
 from dist.persistence.repositories import (
     AppRepository,
@@ -43,12 +44,14 @@ class UnitOfWork:
         self.objects = objects
         self.clock = clock
         self._active = False
+        self._writing = False
 
     @contextmanager
     def _transaction(self, factory: sessionmaker[Session]) -> Iterator[UnitOfWork]:
         if self._active:
             raise RuntimeError("a unit of work runs one transaction at a time")
         self._active = True
+        self._writing = factory is self._write_sessions
         self.session = factory()
         self.apps = AppRepository(self.session)
         self.releases = ReleaseRepository(self.session)
@@ -72,4 +75,7 @@ class UnitOfWork:
         return self._transaction(self._write_sessions)
 
     def commit(self) -> None:
+        if self._writing:
+            # Servers caching reads learn of the change when it commits (PostgreSQL; SQLite needs no word).
+            notify_changes(self.session)
         self.session.commit()
