@@ -24,7 +24,7 @@ HEAD_TIMEOUT = 5.0
 # checks (and answers 431 above), plus as much again for the request line.
 MAX_HEAD_BYTES = 2 * MAX_HEADER_BYTES
 # Seconds a client may go on sending a body the server has already answered without reading.
-DRAIN_TIMEOUT = 10.0
+DRAIN_TIMEOUT = 5.0
 
 
 def _raw_response(status: int, reason: str, code: str, message: str) -> bytes:

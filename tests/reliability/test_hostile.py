@@ -193,3 +193,27 @@ def test_body_timeout_must_be_a_positive_number_of_seconds(tmp_path: Path, value
     done = run_dist(StoreLocation(tmp_path / "store"), "serve", "--body-timeout", value)
     assert done.returncode == 2
     assert done.stderr.startswith("error: usage.invalid: ") and "--body-timeout" in done.stderr
+
+
+def test_a_body_trickling_after_an_early_answer_is_cut_off(hostile: tuple[Server, str]) -> None:
+    server, _ = hostile
+    answer, sent = b"", 0
+    with socket.create_connection(("127.0.0.1", server.port), timeout=1) as connection:
+        # Refused (401) before the body is read; the client then sends the body a byte a second.
+        connection.sendall(b"POST /api/upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
+        for _ in range(100):
+            try:
+                connection.sendall(b"x")
+            except OSError:
+                break
+            sent += 1
+            try:
+                chunk = connection.recv(65536)
+            except TimeoutError:
+                continue
+            if not chunk:
+                break
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 401 "), answer
+    # The connection is closed within ten seconds, long before the 100 bytes are through.
+    assert sent <= 10
