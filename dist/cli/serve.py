@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-import uvicorn
 from cyclopts import Parameter
 from cyclopts.token import Token
 
 from dist.cli.context import GLOBALS, stdout
-from dist.http.app import BODY_TIMEOUT_ENV, MAX_UPLOAD_ENV, create_app
 from dist.http.limits import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_UPLOAD
-from dist.http.protocol import MAX_HEAD_BYTES, DistHTTPProtocol
+from dist.http.server import exec_server
 from dist.persistence.store import open_store
 
 SIZE_RE = re.compile(r"([0-9]+)\s*([kmgt]?)(i?b?)", re.IGNORECASE)
@@ -50,6 +47,15 @@ def _seconds_converter(type_: Any, tokens: Sequence[Token]) -> float:
     return seconds
 
 
+def _prefix_converter(type_: Any, tokens: Sequence[Token]) -> str:
+    prefix = tokens[0].value
+    # The prefix becomes the start of a URI path that nginx maps to objects/.
+    plain = prefix.isascii() and prefix.isprintable() and not any(c in prefix for c in " ?#%")
+    if not (plain and prefix.startswith("/") and prefix.endswith("/")):
+        raise ValueError(f"{prefix!r} is not a location path such as /_dist_objects/")
+    return prefix
+
+
 def serve(
     *,
     host: str = "127.0.0.1",
@@ -64,6 +70,13 @@ def serve(
             converter=_seconds_converter, help="Seconds a request body may stall before the request is refused (408)."
         ),
     ] = DEFAULT_BODY_TIMEOUT,
+    accel_redirect: Annotated[
+        str | None,
+        Parameter(
+            converter=_prefix_converter,
+            help="Behind nginx: downloads answer with X-Accel-Redirect to this internal location (/_dist_objects/).",
+        ),
+    ] = None,
 ) -> int:
     """Serve the HTTP API (distd) on the store."""
     location = GLOBALS.location()
@@ -77,24 +90,14 @@ def serve(
         f"Upload a file:   curl -H 'Authorization: Bearer dist_...' --data-binary @FILE {url}/api/upload", markup=False
     )
     stdout.print(f"Then publish:    POST {url}/api/apps/APP/releases with the sha256 it returned", markup=False)
-    options: dict[str, Any] = {
-        "host": host,
-        "port": port,
-        # h11 with a bounded buffer, under deadlines of our own (see dist.http.protocol): httptools buffers a
-        # header block of any size, and neither parser times out a slow request head.
-        "http": DistHTTPProtocol,
-        "h11_max_incomplete_event_size": MAX_HEAD_BYTES,
-        "timeout_keep_alive": 5,
-        "server_header": False,
-    }
-    if workers <= 1:
-        uvicorn.run(create_app(location, max_upload=max_upload, body_timeout=body_timeout), **options)
-        return 0
-    # Worker processes build the app from an import string, so the store travels in the environment.
-    os.environ["DIST_STORE"] = str(location.root)
-    if location.database_url is not None:
-        os.environ["DIST_DATABASE_URL"] = location.database_url
-    os.environ[MAX_UPLOAD_ENV] = str(max_upload)
-    os.environ[BODY_TIMEOUT_ENV] = str(body_timeout)
-    uvicorn.run("dist.http.app:app_from_environment", factory=True, workers=workers, **options)
-    return 0
+    # The serving process is a lean one (dist.http.server): this one's command-line and migration modules
+    # would stay resident in it for nothing.
+    exec_server(
+        location,
+        host=host,
+        port=port,
+        workers=workers,
+        max_upload=max_upload,
+        body_timeout=body_timeout,
+        accel_redirect=accel_redirect,
+    )

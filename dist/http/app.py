@@ -27,6 +27,7 @@ from dist.persistence.store import Store, StoreLocation, open_store
 
 MAX_UPLOAD_ENV = "DIST_MAX_UPLOAD"
 BODY_TIMEOUT_ENV = "DIST_BODY_TIMEOUT"
+ACCEL_REDIRECT_ENV = "DIST_ACCEL_REDIRECT"
 # How long startup waits for the change watch before serving uncached (PostgreSQL's listener connecting).
 WATCH_START_POLLS = 100
 WATCH_START_POLL_SECONDS = 0.02
@@ -68,10 +69,12 @@ def create_app(
     *,
     max_upload: int = DEFAULT_MAX_UPLOAD,
     body_timeout: float = DEFAULT_BODY_TIMEOUT,
+    accel_redirect: str | None = None,
 ) -> Starlette:
     """The HTTP API over a store: given a location it opens the store at startup and closes it at shutdown;
     given an open Store it uses it and leaves closing it to the caller. A request body that stalls for
-    `body_timeout` seconds is refused with 408."""
+    `body_timeout` seconds is refused with 408. With `accel_redirect`, downloads answer with an
+    X-Accel-Redirect to that prefix and no body, for nginx in front to send the file."""
 
     def state(opened: Store) -> dict[str, Any]:
         return {
@@ -79,6 +82,7 @@ def create_app(
             "max_upload": max_upload,
             "openapi": openapi_document(max_upload),
             "auth_failures": AuthFailures(),
+            "accel_redirect": accel_redirect,
         }
 
     cache = ReadCache()
@@ -137,8 +141,10 @@ def app_from_environment() -> Starlette:
     before starting them."""
     cap = os.environ.get(MAX_UPLOAD_ENV)
     timeout = os.environ.get(BODY_TIMEOUT_ENV)
+    accel = os.environ.get(ACCEL_REDIRECT_ENV)
     return create_app(
         StoreLocation.resolve(),
         max_upload=int(cap) if cap else DEFAULT_MAX_UPLOAD,
         body_timeout=float(timeout) if timeout else DEFAULT_BODY_TIMEOUT,
+        accel_redirect=accel or None,
     )

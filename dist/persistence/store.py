@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+import ast
+import functools
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from alembic import command
 from dist.domain.errors import Unavailable
 from dist.persistence.db import make_engine, session_factories, sqlite_url
 from dist.persistence.objects import ObjectStore
@@ -24,16 +24,34 @@ DEFAULT_STORE = "./dist-store"
 DB_FILE = "dist.db"
 LEGACY_FILE = "db.json"
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "alembic"
+# `revision = "..."` and `down_revision = ...` at the top level of a migration script.
+REVISION_LINE = re.compile(r"^(revision|down_revision)\s*(?::[^=\n]*)?=\s*(.+)$", re.MULTILINE)
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 
 def alembic_config() -> Config:
+    # alembic is imported only to migrate: a server that finds its schema at head never loads it.
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return config
 
 
+@functools.cache
 def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    """The revision no migration script revises, read from the scripts' assignments (as alembic names it)."""
+    revisions: set[str] = set()
+    revised: set[str] = set()
+    for script in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        found = {name: ast.literal_eval(value.strip()) for name, value in REVISION_LINE.findall(script.read_text())}
+        revisions.add(found["revision"])
+        down = found.get("down_revision")
+        revised.update([down] if isinstance(down, str) else down or ())
+    heads = revisions - revised
+    return heads.pop() if len(heads) == 1 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,11 +129,17 @@ def store_exists(location: StoreLocation) -> bool:
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The revision recorded in alembic's table, None for a database without one."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        revision: str | None = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return revision
 
 
 def upgrade_to_head(engine: Engine) -> None:
+    from alembic import command
+
     config = alembic_config()
     with engine.execution_options(dist_write=True).begin() as connection:
         config.attributes["connection"] = connection

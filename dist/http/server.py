@@ -1,0 +1,71 @@
+"""The serving process of distd: uvicorn over the HTTP API, nothing else.
+
+`dist serve` parses its options and opens the store once (schema at head, legacy db.json imported), then
+replaces itself with `python -m dist.http.server HOST PORT WORKERS`, the store and limits in the environment,
+so that the process that serves never loads the command line's or the migrations' modules.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import NoReturn
+
+import uvicorn
+
+from dist.http.app import ACCEL_REDIRECT_ENV, BODY_TIMEOUT_ENV, MAX_UPLOAD_ENV, app_from_environment
+from dist.http.protocol import MAX_HEAD_BYTES, DistHTTPProtocol
+from dist.persistence.store import StoreLocation
+
+
+def exec_server(
+    location: StoreLocation,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    max_upload: int,
+    body_timeout: float,
+    accel_redirect: str | None = None,
+) -> NoReturn:
+    """Replace this process with the serving process (never returns)."""
+    env = dict(os.environ)
+    env["DIST_STORE"] = str(location.root)
+    if location.database_url is not None:
+        env["DIST_DATABASE_URL"] = location.database_url
+    env[MAX_UPLOAD_ENV] = str(max_upload)
+    env[BODY_TIMEOUT_ENV] = str(body_timeout)
+    env.pop(ACCEL_REDIRECT_ENV, None)
+    if accel_redirect is not None:
+        env[ACCEL_REDIRECT_ENV] = accel_redirect
+    # What was printed must reach its reader before the process image is replaced.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    argv = [sys.executable, "-m", "dist.http.server", host, str(port), str(workers)]
+    os.execve(sys.executable, argv, env)
+
+
+def run(host: str, port: int, workers: int) -> None:
+    """uvicorn with distd's settings; the app is built from the environment (see app_from_environment)."""
+    uvicorn.run(
+        "dist.http.app:app_from_environment" if workers > 1 else app_from_environment(),
+        factory=workers > 1,
+        workers=workers if workers > 1 else None,
+        host=host,
+        port=port,
+        # h11 with a bounded buffer, under deadlines of our own (see dist.http.protocol): httptools buffers a
+        # header block of any size, and neither parser times out a slow request head.
+        http=DistHTTPProtocol,
+        h11_max_incomplete_event_size=MAX_HEAD_BYTES,
+        timeout_keep_alive=5,
+        server_header=False,
+    )
+
+
+def main(argv: list[str]) -> None:
+    host, port, workers = argv
+    run(host, int(port), int(workers))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
