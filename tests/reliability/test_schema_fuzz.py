@@ -66,8 +66,10 @@ def test_schemathesis_finds_nothing(fuzzed: tuple[Server, str, Outputs], size: S
         str(examples),
         "--request-timeout",
         "10",
+        # One worker: schemathesis's own generation is not thread-safe on Python 3.11 (it fails with runtime
+        # errors of its own with two).
         "--workers",
-        "2",
+        "1",
         "--no-color",
         "--continue-on-failure",
     ]
@@ -79,6 +81,7 @@ def test_schemathesis_finds_nothing(fuzzed: tuple[Server, str, Outputs], size: S
     assert generated is not None, report[-3000:]
     print(f"\nschemathesis: {generated.group(1)} test cases generated (--max-examples {examples})")
     assert failures(report) == [], "\n\n".join(failures(report))
-    assert "Errors" not in report.split("=== SUMMARY ===")[-1], report[-3000:]
+    # Errors are requests that got no answer (a hang, a dropped connection) or runs that broke.
+    assert "Errors" not in report.split("=== SUMMARY ===")[-1], report[-6000:]
     log = outputs.all()
     assert "Traceback" not in log and re.search(r'HTTP/1\.1" 5[0-9][0-9]', log) is None
