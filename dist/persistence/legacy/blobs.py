@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from dist.domain.values import parse_sha256
 from dist.persistence.maintenance import Progress, no_progress
 from dist.persistence.objects import ObjectStore, fsync_directory
 
@@ -47,29 +48,46 @@ def transfer_blobs(
     """Put each blob of `source` named in `sha256s` into `target` (those already there are kept); returns how
     many were added. Each directory touched is fsynced once at the end."""
     target.ensure_dirs()
+    # Plain string paths and one mkdir per prefix directory: this runs once per blob of a whole store, where
+    # pathlib and a stat before each link would cost more than the links themselves.
+    source_dir, target_dir = os.fspath(source.objects_dir), os.fspath(target.objects_dir)
+    prefixes: set[str] = set()
     linking = True
-    touched: set[Path] = set()
+    touched: set[str] = set()
     added = 0
     for done, sha256 in enumerate(sha256s, start=1):
-        destination = target.path(sha256)
-        if not destination.exists():
-            destination.parent.mkdir(exist_ok=True)
-            origin = source.path(sha256)
-            if linking:
-                try:
-                    os.link(origin, destination)
-                except FileExistsError:
-                    pass
-                except OSError as error:
-                    if error.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
-                        raise
-                    linking = False
-            if not linking:
-                _copy(origin, destination, target.tmp_dir)
-            touched.add(destination.parent)
+        parse_sha256(sha256)
+        prefix = sha256[:2]
+        directory = f"{target_dir}/{prefix}"
+        if prefix not in prefixes:
+            try:
+                os.mkdir(directory)
+                # A new directory's own name is durable only once its parent is fsynced.
+                touched.add(target_dir)
+            except FileExistsError:
+                pass
+            prefixes.add(prefix)
+        destination = f"{directory}/{sha256}"
+        origin = f"{source_dir}/{prefix}/{sha256}"
+        new = False
+        if linking:
+            try:
+                os.link(origin, destination)
+                new = True
+            except FileExistsError:
+                pass
+            except OSError as error:
+                if error.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+                    raise
+                linking = False
+        if not linking and not os.path.exists(destination):
+            _copy(Path(origin), Path(destination), target.tmp_dir)
+            new = True
+        if new:
+            touched.add(directory)
             added += 1
         if done % PROGRESS_EVERY == 0:
             progress("copying blobs", done, None)
     for directory in sorted(touched):
-        fsync_directory(directory)
+        fsync_directory(Path(directory))
     return added
