@@ -14,7 +14,7 @@ from typing import NoReturn
 import uvicorn
 
 from dist.http.app import ACCEL_REDIRECT_ENV, BODY_TIMEOUT_ENV, MAX_UPLOAD_ENV, app_from_environment
-from dist.http.protocol import MAX_HEAD_BYTES, DistHTTPProtocol
+from dist.http.protocol import DistHTTPProtocol
 from dist.persistence.store import StoreLocation
 
 
@@ -53,10 +53,9 @@ def run(host: str, port: int, workers: int) -> None:
         workers=workers if workers > 1 else None,
         host=host,
         port=port,
-        # h11 with a bounded buffer, under deadlines of our own (see dist.http.protocol): httptools buffers a
-        # header block of any size, and neither parser times out a slow request head.
+        # httptools under bounds and deadlines of our own (see dist.http.protocol): uvicorn's own protocols
+        # neither bound a header line nor time out a slow request head.
         http=DistHTTPProtocol,
-        h11_max_incomplete_event_size=MAX_HEAD_BYTES,
         timeout_keep_alive=5,
         server_header=False,
     )
