@@ -51,7 +51,7 @@ def failures(report: str) -> list[str]:
     return found
 
 
-def test_schemathesis_finds_nothing(fuzzed: tuple[Server, str, Outputs], size: Size) -> None:
+def test_schemathesis_finds_nothing(fuzzed: tuple[Server, str, Outputs], size: Size, tmp_path: Path) -> None:
     server, secret, outputs = fuzzed
     examples = size.pick(15, 300)
     command = [
@@ -75,7 +75,8 @@ def test_schemathesis_finds_nothing(fuzzed: tuple[Server, str, Outputs], size: S
     ]
     if not size.stress:
         command += ["--seed", "6"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=size.pick(240, 3000))
+    # Run in the test's directory: schemathesis keeps a cache of its own where it runs.
+    done = subprocess.run(command, capture_output=True, text=True, timeout=size.pick(240, 3000), cwd=tmp_path)
     report = done.stdout + done.stderr
     generated = re.search(r"(\d+) generated", report)
     assert generated is not None, report[-3000:]
