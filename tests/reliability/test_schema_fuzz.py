@@ -47,6 +47,10 @@ def failures(report: str) -> list[str]:
         for case in re.split(r"\n\d+\. Test Case ID", block)[1:]:
             if "Schema-valid request rejected" in case and any(code in case for code in ALLOWED_REJECTIONS):
                 continue
+            # A body over the 1 MiB JSON limit is refused with 413 before it is parsed: a rejection, which
+            # schemathesis does not count as one.
+            if "Schema-violating request accepted" in case and "[413] Content Too Large" in case:
+                continue
             found.append(f"{operation}: {case.strip()[:2000]}")
     return found
 
