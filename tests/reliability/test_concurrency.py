@@ -245,3 +245,29 @@ def _check_store(location: StoreLocation, ledger: Ledger) -> None:
 
 def ledger_tokens(ledger: Ledger) -> Counter[tuple[str, str | None, str]]:
     return Counter({key: n for key, n in ledger.mutations.items() if key[0] == "token_created"})
+
+
+def test_racing_publishes_of_one_version_get_one_201_and_release_exists(
+    location: StoreLocation, servers: Servers
+) -> None:
+    first, second = servers.start(), servers.start()
+    secret = admin_secret(location)
+    auth = {"Authorization": f"Bearer {secret}"}
+    sha = httpx.post(f"{first.url}/api/upload", content=b"raced", headers=auth).json()["sha256"]
+    answers: list[tuple[int, str]] = []
+    for round_ in range(5):
+        barrier = threading.Barrier(8)
+        body = {"version": f"1.0.{round_}", "channel": "stable", "artifacts": [{"filename": "a", "sha256": sha}]}
+        # Odd rounds race on an app that does not exist yet, so its creation races too.
+        path = f"/api/apps/race{round_}/releases" if round_ % 2 else "/api/apps/race/releases"
+
+        def publish(
+            url: str, body: dict[str, Any] = body, barrier: threading.Barrier = barrier, path: str = path
+        ) -> None:
+            with httpx.Client(base_url=url, headers=auth, timeout=60) as http:
+                barrier.wait()
+                done = http.post(path, json=body)
+                answers.append((done.status_code, _json(done).get("error", {}).get("code", "")))
+
+        run_all([lambda url=url: publish(url) for url in [first.url, second.url] * 4])
+    assert Counter(answers) == Counter({(201, ""): 5, (409, "release.exists"): 35})
