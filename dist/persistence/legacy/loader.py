@@ -18,14 +18,20 @@ from sqlalchemy import Connection, Table, func, select, text
 
 from dist.domain.errors import Conflict
 from dist.persistence.legacy.bulk import BulkInsert
+from dist.persistence.legacy.idsets import HashSet, IdMap, IdSet
 from dist.persistence.legacy.jsonstream import LegacyDocument
 from dist.persistence.legacy.records import (
+    KIND_NAMES,
     Fields,
     app_row,
     artifact_row,
     audit_row,
     channel_row,
+    fast_artifact_row,
+    fast_audit_row,
+    fast_release_row,
     history_rows,
+    record_refusal,
     refusal,
     release_row,
     token_row,
@@ -111,18 +117,19 @@ class Loader:
         self.report = LoadReport()
         self.pending: dict[Table, list[dict[str, Any]]] = {}
         self.inserts: dict[Table, BulkInsert] = {}
+        # Apps, channels and tokens number in the tens; the other kinds are kept compact (see idsets).
         self.apps: set[int] = set()
         self.slugs: dict[str, int] = {}
-        self.releases: dict[int, int] = {}
-        self.release_keys: set[int] = set()
-        self.artifacts: set[int] = set()
-        self.artifact_keys: set[int] = set()
+        self.releases = IdMap()
+        self.release_keys = HashSet()
+        self.artifacts = IdSet()
+        self.artifact_keys = HashSet()
         self.channels: set[int] = set()
         self.channel_keys: set[tuple[int, str]] = set()
         self.tokens: set[int] = set()
         self.token_hashes: set[str] = set()
-        self.audit: set[int] = set()
-        self.loaders: dict[str, Callable[[Fields], None]] = {
+        self.audit = IdSet()
+        self.loaders: dict[str, Callable[[int, Any], None]] = {
             "apps": self._app,
             "releases": self._release,
             "artifacts": self._artifact,
@@ -171,7 +178,7 @@ class Loader:
         load = self.loaders[name]
         count = 0
         for index, item in enumerate(items):
-            load(Fields(name, index, item))
+            load(index, item)
             count = index + 1
             if count % PROGRESS_EVERY == 0:
                 self.progress(f"importing {name}", count, None)
@@ -195,24 +202,23 @@ class Loader:
                 self.inserts[table].execute(rows)
 
     @staticmethod
-    def _check_new_id(fields: Fields, ids: Container[int]) -> None:
-        if fields.id in ids:
-            raise refusal(fields.where, "the id is used twice")
+    def _check_new_id(member: str, record_id: int, ids: Container[int] | IdMap) -> None:
+        if record_id in ids:
+            raise refusal(f"{KIND_NAMES[member]} {record_id}", "the id is used twice")
 
-    def _taken(self, keys: set[int], table: Table, **columns: Any) -> int | None:
+    def _taken(self, keys: HashSet, table: Table, **columns: Any) -> int | None:
         """The id of an earlier row with these values of a unique key, if any. Only hashes of the keys are kept;
         a hash seen before is confirmed against the rows already written."""
-        digest = hash(tuple(columns.values()))
-        if digest not in keys:
-            keys.add(digest)
+        if keys.add(hash(tuple(columns.values()))):
             return None
         self.flush()
         query = select(table.c.id).where(*(table.c[name] == value for name, value in columns.items()))
         return self.connection.scalar(query.limit(1))
 
-    def _app(self, fields: Fields) -> None:
+    def _app(self, index: int, item: Any) -> None:
+        fields = Fields("apps", index, item)
         row = app_row(fields)
-        self._check_new_id(fields, self.apps)
+        self._check_new_id("apps", fields.id, self.apps)
         other = self.slugs.get(row["slug"])
         if other is not None:
             raise fields.refuse("slug", f"is {row['slug']!r}, the slug of app {other} too")
@@ -220,40 +226,56 @@ class Loader:
         self.slugs[row["slug"]] = fields.id
         self._add(APPS, row)
 
-    def _release(self, fields: Fields) -> None:
-        row = release_row(fields)
-        self._check_new_id(fields, self.releases)
-        if row["app_id"] not in self.apps:
-            raise fields.refuse("app_id", f"is {row['app_id']}, and there is no app with that id")
-        other = self._taken(self.release_keys, RELEASES, app_id=row["app_id"], version=row["version"])
+    def _release(self, index: int, item: Any) -> None:
+        row = fast_release_row(item) or release_row(Fields("releases", index, item))
+        release_id, app_id = row["id"], row["app_id"]
+        self._check_new_id("releases", release_id, self.releases)
+        if app_id not in self.apps:
+            raise record_refusal("releases", release_id, "app_id", f"is {app_id}, and there is no app with that id")
+        other = self._taken(self.release_keys, RELEASES, app_id=app_id, version=row["version"])
         if other is not None:
-            raise fields.refuse("version", f"is {row['version']!r}, the version of release {other} of the same app too")
-        self.releases[fields.id] = row["app_id"]
+            raise record_refusal(
+                "releases",
+                release_id,
+                "version",
+                f"is {row['version']!r}, the version of release {other} of the same app too",
+            )
+        self.releases.add(release_id, app_id)
         self._add(RELEASES, row)
 
-    def _artifact(self, fields: Fields) -> None:
-        row = artifact_row(fields)
-        self._check_new_id(fields, self.artifacts)
-        if row["release_id"] not in self.releases:
-            raise fields.refuse("release_id", f"is {row['release_id']}, and there is no release with that id")
-        other = self._taken(self.artifact_keys, ARTIFACTS, release_id=row["release_id"], filename=row["filename"])
+    def _artifact(self, index: int, item: Any) -> None:
+        row = fast_artifact_row(item) or artifact_row(Fields("artifacts", index, item))
+        artifact_id, release_id = row["id"], row["release_id"]
+        self._check_new_id("artifacts", artifact_id, self.artifacts)
+        if release_id not in self.releases:
+            raise record_refusal(
+                "artifacts", artifact_id, "release_id", f"is {release_id}, and there is no release with that id"
+            )
+        other = self._taken(self.artifact_keys, ARTIFACTS, release_id=release_id, filename=row["filename"])
         if other is not None:
-            raise fields.refuse("filename", f"is {row['filename']!r}, the file name of artifact {other} too")
+            raise record_refusal(
+                "artifacts", artifact_id, "filename", f"is {row['filename']!r}, the file name of artifact {other} too"
+            )
         sha256 = row["sha256"]
         try:
             # A plain string path: this runs once per artifact, and pathlib would double the import's time.
             size = os.stat(f"{self.objects_dir}/{sha256[:2]}/{sha256}").st_size
         except FileNotFoundError:
-            raise fields.refuse("sha256", f"names the blob objects/{sha256[:2]}/{sha256}, which is missing") from None
+            raise record_refusal(
+                "artifacts", artifact_id, "sha256", f"names the blob objects/{sha256[:2]}/{sha256}, which is missing"
+            ) from None
         if size != row["size"]:
-            raise fields.refuse("size", f"is {row['size']}, but the blob {sha256} holds {size} bytes")
-        self.artifacts.add(fields.id)
+            raise record_refusal(
+                "artifacts", artifact_id, "size", f"is {row['size']}, but the blob {sha256} holds {size} bytes"
+            )
+        self.artifacts.add(artifact_id)
         self._add(ARTIFACTS, row)
 
-    def _channel(self, fields: Fields) -> None:
+    def _channel(self, index: int, item: Any) -> None:
+        fields = Fields("channels", index, item)
         row = channel_row(fields)
         events = history_rows(fields)
-        self._check_new_id(fields, self.channels)
+        self._check_new_id("channels", fields.id, self.channels)
         app_id, release_id = row["app_id"], row["release_id"]
         if app_id not in self.apps:
             raise fields.refuse("app_id", f"is {app_id}, and there is no app with that id")
@@ -287,19 +309,20 @@ class Loader:
         if owner != app_id:
             raise fields.refuse(member, f"is {release_id}, a release of app {owner}, not of the channel's app {app_id}")
 
-    def _token(self, fields: Fields) -> None:
+    def _token(self, index: int, item: Any) -> None:
+        fields = Fields("tokens", index, item)
         row = token_row(fields)
-        self._check_new_id(fields, self.tokens)
+        self._check_new_id("tokens", fields.id, self.tokens)
         if row["token_hash"] in self.token_hashes:
             raise fields.refuse("token_hash", "is the hash of another token")
         self.tokens.add(fields.id)
         self.token_hashes.add(row["token_hash"])
         self._add(TOKENS, row)
 
-    def _audit(self, fields: Fields) -> None:
-        row = audit_row(fields)
-        self._check_new_id(fields, self.audit)
-        self.audit.add(fields.id)
+    def _audit(self, index: int, item: Any) -> None:
+        row = fast_audit_row(item) or audit_row(Fields("audit", index, item))
+        self._check_new_id("audit", row["id"], self.audit)
+        self.audit.add(row["id"])
         self._add(AUDIT, row)
 
     def _move_sequences(self) -> None:

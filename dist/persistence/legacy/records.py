@@ -7,6 +7,8 @@ Cross-record checks (references, uniqueness) belong to the loader, which sees th
 from __future__ import annotations
 
 import enum
+import re
+import sys
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -43,8 +45,22 @@ KIND_NAMES = {
 }
 
 
+# What the fast paths below may raise on a record they cannot vouch for: the full checks then run and name the
+# defect.
+FALLBACK = (DistError, LookupError, TypeError, ValueError)
+# A NUL or a lone surrogate: text no database stores (see Fields.string).
+UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+RELEASE_STATUSES = {status.value: status for status in ReleaseStatus}
+AUDIT_ACTIONS = {action.value: action for action in AuditAction}
+
+
 def refusal(where: str, reason: str) -> Invalid:
     return Invalid("legacy.invalid", f"{where}: {reason}")
+
+
+def record_refusal(member: str, record_id: int, field: str, reason: str) -> Invalid:
+    """A refusal of a record whose id is known good, for one of its fields."""
+    return refusal(f"{KIND_NAMES[member]} {record_id}", f'member "{field}" {reason}')
 
 
 def _type_name(value: object) -> str:
@@ -278,3 +294,95 @@ def audit_row(fields: Fields) -> dict[str, Any]:
         "target": fields.optional_text("target"),
         "detail": fields.object("detail", default={}),
     }
+
+
+# Fast paths for the kinds a large store holds by the hundred thousand. Each returns the very row its `*_row`
+# counterpart would, or None whenever any check fails (or cannot be made cheaply): the caller then runs the
+# counterpart, which refuses the record with its reason. So they weaken no check; they only skip the
+# bookkeeping that names a defect on records that have none.
+
+
+def _is_id(value: object) -> bool:
+    return type(value) is int and 0 < value <= MAX_ID
+
+
+def _is_text(value: object, max_length: int) -> bool:
+    return type(value) is str and len(value) <= max_length and UNSTORABLE.search(value) is None
+
+
+def fast_release_row(item: object) -> dict[str, Any] | None:
+    if type(item) is not dict:
+        return None
+    try:
+        get = item.get
+        row = {
+            "id": item["id"],
+            "app_id": item["app_id"],
+            "version": parse_version(item["version"]),
+            "notes": get("notes", ""),
+            "status": RELEASE_STATUSES[get("status", ReleaseStatus.PUBLISHED.value)],
+            "created_at": parse_timestamp(item["created_at"]),
+            "created_by": item["created_by"],
+        }
+    except FALLBACK:
+        return None
+    valid = (
+        _is_id(row["id"])
+        and _is_id(row["app_id"])
+        and _is_text(row["notes"], sys.maxsize)
+        and _is_text(row["created_by"], SHORT_TEXT)
+    )
+    return row if valid else None
+
+
+def fast_artifact_row(item: object) -> dict[str, Any] | None:
+    if type(item) is not dict:
+        return None
+    try:
+        get = item.get
+        row = {
+            "id": item["id"],
+            "release_id": item["release_id"],
+            "filename": parse_filename(item["filename"]),
+            "platform": parse_platform(get("platform", DEFAULT_PLATFORM)),
+            "sha256": parse_sha256(item["sha256"]),
+            "size": item["size"],
+            "content_type": get("content_type", DEFAULT_CONTENT_TYPE),
+        }
+    except FALLBACK:
+        return None
+    size = row["size"]
+    valid = (
+        _is_id(row["id"])
+        and _is_id(row["release_id"])
+        and type(size) is int
+        and 0 <= size <= MAX_SIZE
+        and _is_text(row["content_type"], SHORT_TEXT)
+    )
+    return row if valid else None
+
+
+def fast_audit_row(item: object) -> dict[str, Any] | None:
+    if type(item) is not dict:
+        return None
+    try:
+        app, target = item["app"], item["target"]
+        row = {
+            "id": item["id"],
+            "at": parse_timestamp(item["at"]),
+            "actor": item["actor"],
+            "action": AUDIT_ACTIONS[item["action"]],
+            "app": None if app is None else parse_slug(app),
+            "target": target,
+            "detail": item.get("detail", {}),
+        }
+    except FALLBACK:
+        return None
+    valid = (
+        _is_id(row["id"])
+        and _is_text(row["actor"], SHORT_TEXT)
+        and (app is None or _is_text(app, SHORT_TEXT))
+        and (target is None or _is_text(target, SHORT_TEXT))
+        and type(row["detail"]) is dict
+    )
+    return row if valid else None
