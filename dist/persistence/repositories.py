@@ -56,6 +56,19 @@ def _artifact(row: ArtifactRow) -> Artifact:
     )
 
 
+def _release(slug: str, row: ReleaseRow, artifacts: list[Artifact]) -> Release:
+    return Release(
+        app=slug,
+        version=row.version,
+        notes=row.notes,
+        status=row.status,
+        created_at=row.created_at,
+        created_by=row.created_by,
+        artifacts=artifacts,
+        id=row.id,
+    )
+
+
 def _token(row: TokenRow) -> Token:
     return Token(
         name=row.name,
@@ -101,19 +114,7 @@ class ReleaseRepository:
             query = select(ArtifactRow).where(ArtifactRow.release_id.in_([r.id for r in rows])).order_by(ArtifactRow.id)
             for artifact in self.session.scalars(query):
                 artifacts[artifact.release_id].append(_artifact(artifact))
-        return [
-            Release(
-                app=slug,
-                version=r.version,
-                notes=r.notes,
-                status=r.status,
-                created_at=r.created_at,
-                created_by=r.created_by,
-                artifacts=artifacts[r.id],
-                id=r.id,
-            )
-            for r in rows
-        ]
+        return [_release(slug, r, artifacts[r.id]) for r in rows]
 
     def get(self, app: App, version: str) -> Release | None:
         row = self.session.scalars(
@@ -125,13 +126,26 @@ class ReleaseRepository:
         row = self.session.get(ReleaseRow, release_id)
         return self._releases(app.slug, [row])[0] if row and row.app_id == app.id else None
 
-    def page(self, app: App, *, limit: int, before_id: int | None = None) -> list[Release]:
-        """Releases of `app`, newest first, `limit` of them, older than `before_id` when given."""
-        query = select(ReleaseRow).where(ReleaseRow.app_id == app.id)
+    def page_of(self, slug: str, *, limit: int, before_id: int | None = None) -> list[Release]:
+        """Releases of the app `slug` with their artifacts, in one query: newest first, `limit` of them, older than
+        `before_id` when given; empty when there is no such app."""
+        ids = select(ReleaseRow.id).join(AppRow, AppRow.id == ReleaseRow.app_id).where(AppRow.slug == slug)
         if before_id is not None:
-            query = query.where(ReleaseRow.id < before_id)
-        rows = self.session.scalars(query.order_by(ReleaseRow.id.desc()).limit(limit)).all()
-        return self._releases(app.slug, rows)
+            ids = ids.where(ReleaseRow.id < before_id)
+        newest = ids.order_by(ReleaseRow.id.desc()).limit(limit).scalar_subquery()
+        query = (
+            select(ReleaseRow, ArtifactRow)
+            .outerjoin(ArtifactRow, ArtifactRow.release_id == ReleaseRow.id)
+            .where(ReleaseRow.id.in_(newest))
+            .order_by(ReleaseRow.id.desc(), ArtifactRow.id)
+        )
+        releases: list[Release] = []
+        for row, artifact in self.session.execute(query):
+            if not releases or releases[-1].id != row.id:
+                releases.append(_release(slug, row, []))
+            if artifact is not None:
+                releases[-1].artifacts.append(_artifact(artifact))
+        return releases
 
     def add(self, app: App, release: Release) -> Release:
         assert app.id is not None
@@ -210,6 +224,30 @@ class ChannelRepository:
             return None
         row, slug, version = found
         return self._channel(row, slug, version), row.release_id
+
+    def with_release(self, slug: str, name: str) -> tuple[App | None, Channel | None, Release | None]:
+        """In one query: the app `slug`, its channel `name` and the release with artifacts that the channel
+        serves; None for each that does not exist."""
+        query = (
+            select(AppRow, ChannelRow, ReleaseRow, ArtifactRow)
+            .outerjoin(ChannelRow, (ChannelRow.app_id == AppRow.id) & (ChannelRow.name == name))
+            .outerjoin(ReleaseRow, ReleaseRow.id == ChannelRow.release_id)
+            .outerjoin(ArtifactRow, ArtifactRow.release_id == ReleaseRow.id)
+            .where(AppRow.slug == slug)
+            .order_by(ArtifactRow.id)
+        )
+        rows = self.session.execute(query).all()
+        if not rows:
+            return None, None, None
+        app_row, channel_row, release_row, _ = rows[0]
+        if channel_row is None:
+            return _app(app_row), None, None
+        version = release_row.version if release_row is not None else None
+        channel = self._channel(channel_row, slug, version)
+        if release_row is None:
+            return _app(app_row), channel, None
+        artifacts = [_artifact(artifact) for *_, artifact in rows if artifact is not None]
+        return _app(app_row), channel, _release(slug, release_row, artifacts)
 
     def for_app(self, app: App) -> list[Channel]:
         query = self._query().where(ChannelRow.app_id == app.id).order_by(ChannelRow.name)

@@ -7,7 +7,7 @@ from dist.domain.enums import AuditAction, ChannelEventKind, ReleaseStatus
 from dist.domain.errors import Conflict, Invalid, NotFound
 from dist.domain.render import render_channel
 from dist.domain.rules import replay, rollback_target
-from dist.domain.values import Version, parse_channel_name, parse_platform, parse_version
+from dist.domain.values import Version, parse_channel_name, parse_platform, parse_slug, parse_version
 from dist.persistence.uow import UnitOfWork
 from dist.services import apps
 from dist.services.audit import record
@@ -111,11 +111,15 @@ def list_channels(uow: UnitOfWork, app: str) -> list[Channel]:
 
 def get_channel(uow: UnitOfWork, app: str, name: str) -> tuple[Channel, Release | None]:
     """A channel and the release it serves (None when it serves nothing)."""
+    parse_slug(app)
     with uow.read():
-        found = apps.require(uow, app)
-        channel, release_id = _require_channel(uow, found, name)
-        release = uow.releases.get_by_id(found, release_id) if release_id is not None else None
-        return channel, release
+        found, channel, release = uow.channels.with_release(app, name)
+    if found is None:
+        raise NotFound("app.not_found", f"there is no app {app!r}")
+    parse_channel_name(name)
+    if channel is None:
+        raise NotFound("channel.not_found", f"{app} has no channel {name!r}")
+    return channel, release
 
 
 def history(uow: UnitOfWork, app: str, name: str) -> list[ChannelEvent]:

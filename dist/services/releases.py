@@ -165,8 +165,10 @@ def list_releases(
         raise Invalid("release.invalid_limit", f"limit must be between 1 and {MAX_PAGE}")
     before = parse_cursor(cursor)
     with uow.read():
-        found = apps.require(uow, app)
-        page = uow.releases.page(found, limit=limit + 1, before_id=before)
+        page = uow.releases.page_of(app, limit=limit + 1, before_id=before)
+        if not page:
+            # Nothing listed: an app without (such) releases, or no app at all.
+            apps.require(uow, app)
     if len(page) > limit:
         page = page[:limit]
         return page, str(page[-1].id)

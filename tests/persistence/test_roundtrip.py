@@ -76,7 +76,7 @@ def test_the_database_refuses_a_duplicate_version(uow: UnitOfWork) -> None:
             uow.releases.add(app, release())
         assert refused.value.code == "release.exists"
         # The transaction is still usable after the refused insert.
-        assert [r.version for r in uow.releases.page(app, limit=5)] == ["1.0.0"]
+        assert [r.version for r in uow.releases.page_of("demo", limit=5)] == ["1.0.0"]
 
 
 def test_naive_timestamps_are_refused(uow: UnitOfWork) -> None:
