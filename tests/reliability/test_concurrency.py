@@ -17,9 +17,10 @@ from typing import Any
 
 import httpx
 
+from dist.domain.entities import Release
 from dist.domain.enums import ChannelEventKind
 from dist.domain.rules import replay
-from dist.persistence.store import StoreLocation, open_store
+from dist.persistence.store import Store, StoreLocation, open_store
 from dist.services import audit, channels, releases
 from tests.reliability.conftest import Outputs, Servers, Size, admin_secret, run_dist
 
@@ -211,6 +212,16 @@ def test_http_and_cli_writers_lose_nothing(
     _check_store(location, ledger)
 
 
+def _all_releases(store: Store, app: str) -> list[Release]:
+    found: list[Release] = []
+    cursor: str | None = None
+    while True:
+        page, cursor = releases.list_releases(store.uow(), app, limit=releases.MAX_PAGE, cursor=cursor)
+        found += page
+        if cursor is None:
+            return found
+
+
 def _check_store(location: StoreLocation, ledger: Ledger) -> None:
     store = open_store(location)
     try:
@@ -219,7 +230,7 @@ def _check_store(location: StoreLocation, ledger: Ledger) -> None:
             assert [a.sha256 for a in release.artifacts] == shas
             assert all(store.objects.hash_file(sha) == sha for sha in shas)
         for app in APPS:
-            by_version = {r.version: r for r in releases.list_releases(store.uow(), app, limit=releases.MAX_PAGE)[0]}
+            by_version = {r.version: r for r in _all_releases(store, app)}
             for channel in channels.list_channels(store.uow(), app):
                 events = channels.history(store.uow(), app, channel.name)
                 stack = replay((e.kind, by_version[e.version].id or 0) for e in events)
