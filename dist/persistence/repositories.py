@@ -41,6 +41,24 @@ def _insert_if_absent(session: Session, table: Any, values: dict[str, Any], keys
     return session.execute(statement.returning(table.id)).first() is not None
 
 
+RELEASE_COLUMNS = (
+    ReleaseRow.id,
+    ReleaseRow.version,
+    ReleaseRow.notes,
+    ReleaseRow.status,
+    ReleaseRow.created_at,
+    ReleaseRow.created_by,
+)
+ARTIFACT_COLUMNS = (
+    ArtifactRow.id,
+    ArtifactRow.filename,
+    ArtifactRow.platform,
+    ArtifactRow.sha256,
+    ArtifactRow.size,
+    ArtifactRow.content_type,
+)
+
+
 def _app(row: AppRow) -> App:
     return App(slug=row.slug, name=row.name, created_at=row.created_at, id=row.id)
 
@@ -133,18 +151,40 @@ class ReleaseRepository:
         if before_id is not None:
             ids = ids.where(ReleaseRow.id < before_id)
         newest = ids.order_by(ReleaseRow.id.desc()).limit(limit).scalar_subquery()
+        # Plain columns, not ORM rows: a page is read once and never changed, and this halves its cost.
         query = (
-            select(ReleaseRow, ArtifactRow)
+            select(*RELEASE_COLUMNS, *ARTIFACT_COLUMNS)
             .outerjoin(ArtifactRow, ArtifactRow.release_id == ReleaseRow.id)
             .where(ReleaseRow.id.in_(newest))
             .order_by(ReleaseRow.id.desc(), ArtifactRow.id)
         )
         releases: list[Release] = []
-        for row, artifact in self.session.execute(query):
-            if not releases or releases[-1].id != row.id:
-                releases.append(_release(slug, row, []))
-            if artifact is not None:
-                releases[-1].artifacts.append(_artifact(artifact))
+        for row in self.session.execute(query):
+            id_, version, notes, status, created_at, created_by, artifact_id, *artifact = row
+            if not releases or releases[-1].id != id_:
+                releases.append(
+                    Release(
+                        app=slug,
+                        version=version,
+                        notes=notes,
+                        status=status,
+                        created_at=created_at,
+                        created_by=created_by,
+                        id=id_,
+                    )
+                )
+            if artifact_id is not None:
+                filename, platform, sha256, size, content_type = artifact
+                releases[-1].artifacts.append(
+                    Artifact(
+                        filename=filename,
+                        platform=platform,
+                        sha256=sha256,
+                        size=size,
+                        content_type=content_type,
+                        id=artifact_id,
+                    )
+                )
         return releases
 
     def add(self, app: App, release: Release) -> Release:
