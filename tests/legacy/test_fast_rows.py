@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy.dialects import sqlite
 
 from dist.domain.errors import DistError
+from dist.persistence.legacy.bulk import sqlite_utc_text
 from dist.persistence.legacy.records import (
     Fields,
     artifact_row,
@@ -19,8 +22,10 @@ from dist.persistence.legacy.records import (
     fast_release_row,
     release_row,
 )
+from dist.persistence.models.base import UTCDateTime
 
 SHA = "a" * 64
+PLUS_5_30 = timezone(timedelta(hours=5, minutes=30))
 # Per member: values a record may hold, good ones first. Each bad one breaks some rule of FORMAT.md.
 VALUES: dict[str, list[Any]] = {
     "id": [7, 2**31 - 1, 0, -3, 2**31, "7", 7.0, True, None],
@@ -116,3 +121,16 @@ def test_every_good_value_takes_the_fast_path(kind: str) -> None:
                 assert fast_row(item) is None, (name, value)
                 continue
             assert fast_row(item) == expected, (name, value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.datetimes(
+        min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.sampled_from([UTC, PLUS_5_30])
+    )
+)
+def test_sqlite_timestamps_are_stored_as_sqlalchemy_stores_them(value: datetime) -> None:
+    dialect = sqlite.dialect()
+    processor = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert processor is not None
+    assert sqlite_utc_text(value) == processor(value)

@@ -13,13 +13,10 @@ from dist.persistence.legacy.idsets import HashSet, IdMap
 def test_id_map_holds_what_a_dict_holds(pairs: list[tuple[int, int]], probes: list[int]) -> None:
     ids, expected = IdMap(), {}
     for key, value in pairs:
-        if key not in expected:
-            assert key not in ids
-            ids.add(key, value)
-            expected[key] = value
+        assert ids.add(key, value) == (key not in expected)
+        expected.setdefault(key, value)
     for key in [*expected, *probes]:
         assert ids.get(key) == expected.get(key)
-        assert (key in ids) == (key in expected)
 
 
 @settings(max_examples=200, deadline=None)

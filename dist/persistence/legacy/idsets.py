@@ -21,9 +21,6 @@ class IdMap:
         self._values = array("q")
         self._others: dict[int, int] = {}
 
-    def __contains__(self, key: int) -> bool:
-        return self.get(key) is not None
-
     def get(self, key: int) -> int | None:
         ids = self._ids
         if ids and key <= ids[-1]:
@@ -32,14 +29,17 @@ class IdMap:
                 return self._values[at]
         return self._others.get(key)
 
-    def add(self, key: int, value: int = 0) -> None:
-        """Record `key` (which the caller knows to be new)."""
+    def add(self, key: int, value: int = 0) -> bool:
+        """Record `key` with `value`, unless it is there already: False then."""
         ids = self._ids
         if not ids or key > ids[-1]:
             ids.append(key)
             self._values.append(value)
-        else:
-            self._others[key] = value
+            return True
+        if self.get(key) is not None:
+            return False
+        self._others[key] = value
+        return True
 
 
 class IdSet(IdMap):

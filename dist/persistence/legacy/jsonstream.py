@@ -17,6 +17,8 @@ from typing import Any, BinaryIO
 from dist.domain.errors import Invalid
 
 CHUNK_SIZE = 1024 * 1024
+# The most text decoded in one call as a run of array items: their objects take several times its size.
+BATCH_CHARS = 256 * 1024
 # The largest single item accepted; a longer one is taken for a broken document rather than read on and on.
 MAX_ITEM_CHARS = 256 * 1024 * 1024
 WHITESPACE = re.compile(r"[ \t\n\r]*")
@@ -49,19 +51,16 @@ class JsonStream:
         self._buf = ""
         self._pos = 0
         self._eof = False
-        # Where the buffer starts in the document, for error messages: lines before it, and its column.
-        self._line = 1
-        self._column = 1
+        # Where the document starts in the file, and how many characters come before the buffer: an error's line
+        # and column are counted from these, so that reading keeps no count of lines.
+        self._start = source.tell()
+        self._offset = 0
         self.bytes_read = 0
 
     def _more(self) -> bool:
         """Append the next chunk to the buffer, dropping what was consumed; False at the end of the file."""
         if self._eof:
             return False
-        consumed = self._buf[: self._pos]
-        newlines = consumed.count("\n")
-        self._line += newlines
-        self._column = len(consumed) - consumed.rfind("\n") if newlines else self._column + len(consumed)
         # Long items are read in growing chunks, so an item is re-scanned a logarithmic number of times.
         size = max(CHUNK_SIZE, len(self._buf) - self._pos)
         data = self._source.read(size)
@@ -70,18 +69,32 @@ class JsonStream:
             decoded = self._text.decode(data, final=not data)
         except UnicodeDecodeError as error:
             raise self.error(f"the file is not UTF-8 ({error.reason})", len(self._buf)) from None
+        self._offset += self._pos
         self._buf = self._buf[self._pos :] + decoded
         self._pos = 0
         self._eof = not data
         return not self._eof
 
     def error(self, reason: str, at: int | None = None) -> Invalid:
-        at = self._pos if at is None else at
-        head = self._buf[:at]
-        newlines = head.count("\n")
-        line = self._line + newlines
-        column = at - head.rfind("\n") if newlines else self._column + at
+        line, column = self._place(self._offset + (self._pos if at is None else at))
         return Invalid("legacy.invalid", f"{self._name} is not valid JSON: {reason} (line {line}, column {column})")
+
+    def _place(self, target: int) -> tuple[int, int]:
+        """The line and column of the document's character `target`, read again from the file's start."""
+        self._source.seek(self._start)
+        # Undecodable bytes count as one character each, as far as the reader got before refusing them.
+        text = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        line, newline, seen = 1, -1, 0
+        while seen < target:
+            data = self._source.read(CHUNK_SIZE)
+            piece = text.decode(data, final=not data)[: target - seen]
+            if not data and not piece:
+                break
+            if "\n" in piece:
+                line += piece.count("\n")
+                newline = seen + piece.rfind("\n")
+            seen += len(piece)
+        return line, target - newline
 
     def peek(self) -> str:
         """The next character that is not whitespace ('' at the end of the document)."""
@@ -110,6 +123,39 @@ class JsonStream:
             self.expect(",", "',' or ']'")
         self._pos += 1
         return found
+
+    def items(self) -> list[Any]:
+        """The next array items, up to a separator: a run of objects decoded in one call when the buffer holds
+        them whole, else the next item alone."""
+        buf, pos = self._buf, self._pos
+        cut = buf.rfind("},", pos, min(len(buf) - 1, pos + BATCH_CHARS))
+        if cut > pos:
+            text = "[" + buf[pos : cut + 1] + "]"
+            try:
+                values, end = self._decoder.raw_decode(text)
+            except (json.JSONDecodeError, _NotJson, RecursionError):
+                pass
+            else:
+                # Decoded whole, the run is exactly the items before that ',': JSON has one reading. A "}," inside
+                # a string, or a run that holds an error, ends early or fails, and the items go one by one.
+                if end == len(text):
+                    self._pos = cut + 1
+                    return values  # type: ignore[no-any-return]
+        return [self.item()]
+
+    def item(self) -> Any:
+        """Decode the next array item: at once when it lies whole inside the buffer (as all but one item per
+        buffer do), else by `value`, which reads on and reports errors."""
+        buf = self._buf
+        try:
+            value, end = self._decoder.raw_decode(buf, self._pos)
+        except (json.JSONDecodeError, _NotJson, RecursionError):
+            return self.value()
+        # An item that ends the buffer may go on in the next chunk (a number), so `value` decides.
+        if end == len(buf):
+            return self.value()
+        self._pos = end
+        return value
 
     def value(self) -> Any:
         """Decode the next whole value."""
@@ -178,6 +224,6 @@ class LegacyDocument:
             stream.expect("]", "']'")
             return
         while True:
-            yield stream.value()
+            yield from stream.items()
             if stream.separator() == "]":
                 return

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, func, select, text
 
-from dist.domain.errors import Conflict
+from dist.domain.errors import Conflict, Invalid
 from dist.persistence.legacy.bulk import BulkInsert
 from dist.persistence.legacy.idsets import HashSet, IdMap, IdSet
 from dist.persistence.legacy.jsonstream import LegacyDocument
@@ -105,6 +105,10 @@ def refuse_unless_empty(connection: Connection, what: str) -> None:
     if any(counts.values()):
         held = ", ".join(f"{n} {kind}" for kind, n in counts.items() if n)
         raise Conflict("legacy.target_not_empty", f"{what} already holds records ({held}); import into an empty one")
+
+
+def _used_twice(member: str, record_id: int) -> Invalid:
+    return refusal(f"{KIND_NAMES[member]} {record_id}", "the id is used twice")
 
 
 class Loader:
@@ -202,17 +206,17 @@ class Loader:
                 self.inserts[table].execute(rows)
 
     @staticmethod
-    def _check_new_id(member: str, record_id: int, ids: Container[int] | IdMap) -> None:
+    def _check_new_id(member: str, record_id: int, ids: Container[int]) -> None:
         if record_id in ids:
-            raise refusal(f"{KIND_NAMES[member]} {record_id}", "the id is used twice")
+            raise _used_twice(member, record_id)
 
-    def _taken(self, keys: HashSet, table: Table, **columns: Any) -> int | None:
+    def _taken(self, keys: HashSet, table: Table, columns: tuple[str, str], values: tuple[Any, Any]) -> int | None:
         """The id of an earlier row with these values of a unique key, if any. Only hashes of the keys are kept;
         a hash seen before is confirmed against the rows already written."""
-        if keys.add(hash(tuple(columns.values()))):
+        if keys.add(hash(values)):
             return None
         self.flush()
-        query = select(table.c.id).where(*(table.c[name] == value for name, value in columns.items()))
+        query = select(table.c.id).where(*(table.c[name] == value for name, value in zip(columns, values, strict=True)))
         return self.connection.scalar(query.limit(1))
 
     def _app(self, index: int, item: Any) -> None:
@@ -229,10 +233,11 @@ class Loader:
     def _release(self, index: int, item: Any) -> None:
         row = fast_release_row(item) or release_row(Fields("releases", index, item))
         release_id, app_id = row["id"], row["app_id"]
-        self._check_new_id("releases", release_id, self.releases)
+        if not self.releases.add(release_id, app_id):
+            raise _used_twice("releases", release_id)
         if app_id not in self.apps:
             raise record_refusal("releases", release_id, "app_id", f"is {app_id}, and there is no app with that id")
-        other = self._taken(self.release_keys, RELEASES, app_id=app_id, version=row["version"])
+        other = self._taken(self.release_keys, RELEASES, ("app_id", "version"), (app_id, row["version"]))
         if other is not None:
             raise record_refusal(
                 "releases",
@@ -240,18 +245,18 @@ class Loader:
                 "version",
                 f"is {row['version']!r}, the version of release {other} of the same app too",
             )
-        self.releases.add(release_id, app_id)
         self._add(RELEASES, row)
 
     def _artifact(self, index: int, item: Any) -> None:
         row = fast_artifact_row(item) or artifact_row(Fields("artifacts", index, item))
         artifact_id, release_id = row["id"], row["release_id"]
-        self._check_new_id("artifacts", artifact_id, self.artifacts)
-        if release_id not in self.releases:
+        if not self.artifacts.add(artifact_id):
+            raise _used_twice("artifacts", artifact_id)
+        if self.releases.get(release_id) is None:
             raise record_refusal(
                 "artifacts", artifact_id, "release_id", f"is {release_id}, and there is no release with that id"
             )
-        other = self._taken(self.artifact_keys, ARTIFACTS, release_id=release_id, filename=row["filename"])
+        other = self._taken(self.artifact_keys, ARTIFACTS, ("release_id", "filename"), (release_id, row["filename"]))
         if other is not None:
             raise record_refusal(
                 "artifacts", artifact_id, "filename", f"is {row['filename']!r}, the file name of artifact {other} too"
@@ -268,7 +273,6 @@ class Loader:
             raise record_refusal(
                 "artifacts", artifact_id, "size", f"is {row['size']}, but the blob {sha256} holds {size} bytes"
             )
-        self.artifacts.add(artifact_id)
         self._add(ARTIFACTS, row)
 
     def _channel(self, index: int, item: Any) -> None:
@@ -321,8 +325,8 @@ class Loader:
 
     def _audit(self, index: int, item: Any) -> None:
         row = fast_audit_row(item) or audit_row(Fields("audit", index, item))
-        self._check_new_id("audit", row["id"], self.audit)
-        self.audit.add(row["id"])
+        if not self.audit.add(row["id"]):
+            raise _used_twice("audit", row["id"])
         self._add(AUDIT, row)
 
     def _move_sequences(self) -> None:

@@ -307,7 +307,13 @@ def _is_id(value: object) -> bool:
 
 
 def _is_text(value: object, max_length: int) -> bool:
-    return type(value) is str and len(value) <= max_length and UNSTORABLE.search(value) is None
+    return (
+        type(value) is str
+        and len(value) <= max_length
+        and "\x00" not in value
+        # ASCII holds no surrogate: the search is for the rest.
+        and (value.isascii() or UNSTORABLE.search(value) is None)
+    )
 
 
 def fast_release_row(item: object) -> dict[str, Any] | None:
