@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.pool import StaticPool
 
 from dist.domain.errors import Conflict
 from dist.persistence.db import WRITE_OPTION, make_engine, sqlite_url
@@ -74,6 +75,18 @@ def import_on_first_load(location: StoreLocation, engine: Engine) -> None:
         mark_imported(location)
 
 
+def _build_unjournaled(engine: Engine) -> None:
+    """No journal and no syncs while the file is built: nobody else sees it until it is linked into place, and a
+    crash before that leaves only a temporary file, never used. The whole file is synced before the link."""
+    connection = engine.raw_connection()
+    try:
+        # Outside any transaction, where SQLite lets the journal mode change.
+        connection.driver_connection.execute("PRAGMA journal_mode=OFF")  # type: ignore[union-attr]
+        connection.driver_connection.execute("PRAGMA synchronous=OFF")  # type: ignore[union-attr]
+    finally:
+        connection.close()
+
+
 def import_into_new_database(location: StoreLocation, migrate: Callable[[Engine], None]) -> None:
     """Create an embedded store's dist.db from its db.json: build the schema (`migrate`) and import into a
     temporary file, and link it into place only when complete. Nothing is left behind when the import fails."""
@@ -83,15 +96,14 @@ def import_into_new_database(location: StoreLocation, migrate: Callable[[Engine]
     os.close(fd)
     temp = Path(name)
     try:
-        engine = make_engine(sqlite_url(name))
+        # One connection, private to this process, for the schema and the records.
+        engine = make_engine(sqlite_url(name), poolclass=StaticPool)
         try:
+            _build_unjournaled(engine)
             migrate(engine)
             with engine.execution_options(**{WRITE_OPTION: True}).begin() as connection:
                 if not _import_or_finish(location, connection):
                     return
-            with engine.connect() as connection:
-                # Move everything from the write-ahead log into the file itself, which alone is linked.
-                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             engine.dispose()
         fsync_file(temp)
