@@ -302,10 +302,6 @@ def audit_row(fields: Fields) -> dict[str, Any]:
 # bookkeeping that names a defect on records that have none.
 
 
-def _is_id(value: object) -> bool:
-    return type(value) is int and 0 < value <= MAX_ID
-
-
 def _is_text(value: object, max_length: int) -> bool:
     return (
         type(value) is str
@@ -321,22 +317,25 @@ def fast_release_row(item: object) -> dict[str, Any] | None:
         return None
     try:
         get = item.get
+        release_id, app_id, notes, created_by = item["id"], item["app_id"], get("notes", ""), item["created_by"]
         row = {
-            "id": item["id"],
-            "app_id": item["app_id"],
+            "id": release_id,
+            "app_id": app_id,
             "version": parse_version(item["version"]),
-            "notes": get("notes", ""),
+            "notes": notes,
             "status": RELEASE_STATUSES[get("status", ReleaseStatus.PUBLISHED.value)],
             "created_at": parse_timestamp(item["created_at"]),
-            "created_by": item["created_by"],
+            "created_by": created_by,
         }
     except FALLBACK:
         return None
     valid = (
-        _is_id(row["id"])
-        and _is_id(row["app_id"])
-        and _is_text(row["notes"], sys.maxsize)
-        and _is_text(row["created_by"], SHORT_TEXT)
+        type(release_id) is int
+        and 0 < release_id <= MAX_ID
+        and type(app_id) is int
+        and 0 < app_id <= MAX_ID
+        and _is_text(notes, sys.maxsize)
+        and _is_text(created_by, SHORT_TEXT)
     )
     return row if valid else None
 
@@ -346,24 +345,27 @@ def fast_artifact_row(item: object) -> dict[str, Any] | None:
         return None
     try:
         get = item.get
+        artifact_id, release_id, size = item["id"], item["release_id"], item["size"]
+        content_type = get("content_type", DEFAULT_CONTENT_TYPE)
         row = {
-            "id": item["id"],
-            "release_id": item["release_id"],
+            "id": artifact_id,
+            "release_id": release_id,
             "filename": parse_filename(item["filename"]),
             "platform": parse_platform(get("platform", DEFAULT_PLATFORM)),
             "sha256": parse_sha256(item["sha256"]),
-            "size": item["size"],
-            "content_type": get("content_type", DEFAULT_CONTENT_TYPE),
+            "size": size,
+            "content_type": content_type,
         }
     except FALLBACK:
         return None
-    size = row["size"]
     valid = (
-        _is_id(row["id"])
-        and _is_id(row["release_id"])
+        type(artifact_id) is int
+        and 0 < artifact_id <= MAX_ID
+        and type(release_id) is int
+        and 0 < release_id <= MAX_ID
         and type(size) is int
         and 0 <= size <= MAX_SIZE
-        and _is_text(row["content_type"], SHORT_TEXT)
+        and _is_text(content_type, SHORT_TEXT)
     )
     return row if valid else None
 
@@ -372,23 +374,30 @@ def fast_audit_row(item: object) -> dict[str, Any] | None:
     if type(item) is not dict:
         return None
     try:
-        app, target = item["app"], item["target"]
+        event_id, actor, app, target, detail = (
+            item["id"],
+            item["actor"],
+            item["app"],
+            item["target"],
+            item.get("detail", {}),
+        )
         row = {
-            "id": item["id"],
+            "id": event_id,
             "at": parse_timestamp(item["at"]),
-            "actor": item["actor"],
+            "actor": actor,
             "action": AUDIT_ACTIONS[item["action"]],
             "app": None if app is None else parse_slug(app),
             "target": target,
-            "detail": item.get("detail", {}),
+            "detail": detail,
         }
     except FALLBACK:
         return None
     valid = (
-        _is_id(row["id"])
-        and _is_text(row["actor"], SHORT_TEXT)
+        type(event_id) is int
+        and 0 < event_id <= MAX_ID
+        and _is_text(actor, SHORT_TEXT)
         and (app is None or _is_text(app, SHORT_TEXT))
         and (target is None or _is_text(target, SHORT_TEXT))
-        and type(row["detail"]) is dict
+        and type(detail) is dict
     )
     return row if valid else None
