@@ -85,10 +85,10 @@ def make_app(upload_dir: Path) -> Starlette:
 
 
 def uvicorn_settings() -> dict[str, Any]:
-    """The uvicorn settings `dist serve` runs with by default (dist/cli/serve.py), so that both sides differ only
-    in the app: one worker, uvicorn's default logging (access log on), the same keep-alive and header limit."""
+    """The uvicorn settings `dist serve` runs with by default (dist/http/server.py), so that both sides differ only
+    in the app: one worker, httptools, uvicorn's default logging (access log on), the same keep-alive."""
     return {
-        "h11_max_incomplete_event_size": 8 * 1024,
+        "http": "httptools",
         "timeout_keep_alive": 5,
         "server_header": False,
         "workers": 1,
