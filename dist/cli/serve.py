@@ -87,7 +87,7 @@ def serve(
     stdout.print(f"distd serving {location.root} on {url} (API description: {url}/api/openapi.json)", markup=False)
     stdout.print(f"Create a token:  dist {store_args} token create --name ci --scope publish", markup=False)
     stdout.print(
-        f"Upload a file:   curl -H 'Authorization: Bearer dist_...' --data-binary @FILE {url}/api/upload", markup=False
+        f"Upload a file:   curl -X POST -T FILE -H 'Authorization: Bearer dist_...' {url}/api/upload", markup=False
     )
     stdout.print(f"Then publish:    POST {url}/api/apps/APP/releases with the sha256 it returned", markup=False)
     # The serving process is a lean one (dist.http.server): this one's command-line and migration modules
