@@ -8,18 +8,16 @@ import copy
 import json
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import inspect, text
 
 from dist.domain.errors import DistError
 from dist.persistence.store import StoreLocation, open_store, upgrade_to_head
-from tests.conftest import LEGACY_DIR, create_pg_database, drop_pg_database
+from tests.conftest import LEGACY_DIR
 from tests.reliability.conftest import Size
 
 SOURCE = LEGACY_DIR / "fixtures" / "typical"
@@ -88,27 +86,16 @@ def _wipe(location: StoreLocation) -> None:
         engine.dispose()
 
 
-@pytest.fixture
-def pg_url(engine_name: str) -> Iterator[str | None]:
-    """One PostgreSQL database for all the examples of a test, emptied between them."""
-    if engine_name == "sqlite":
-        yield None
-        return
-    url = create_pg_database()
-    try:
-        yield url
-    finally:
-        drop_pg_database(url)
-
-
-def test_mutated_legacy_documents_are_imported_or_refused_whole(pg_url: str | None, tmp_path: Path, size: Size) -> None:
+def test_mutated_legacy_documents_are_imported_or_refused_whole(
+    database_url: str | None, tmp_path: Path, size: Size
+) -> None:
     document = json.loads((SOURCE / "db.json").read_text())
     outside = tmp_path / "outside"
     outside.mkdir()
     tried: list[str] = []
 
     @settings(
-        max_examples=size.pick(60 if pg_url is None else 40, 2000),
+        max_examples=size.pick(60 if database_url is None else 40, 2000),
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
         database=None,
@@ -120,8 +107,8 @@ def test_mutated_legacy_documents_are_imported_or_refused_whole(pg_url: str | No
         shutil.rmtree(root, ignore_errors=True)
         shutil.copytree(SOURCE, root)
         (root / "db.json").write_text(json.dumps(mutated))
-        location = StoreLocation(root, pg_url)
-        if pg_url is not None:
+        location = StoreLocation(root, database_url)
+        if database_url is not None:
             engine = location.engine()
             upgrade_to_head(engine)
             engine.dispose()
@@ -134,7 +121,7 @@ def test_mutated_legacy_documents_are_imported_or_refused_whole(pg_url: str | No
             assert RECORD.match(error.message), error.message
             assert (root / "db.json").exists()
             assert not (root / "dist.db").exists()
-            if pg_url is not None:
+            if database_url is not None:
                 assert set(_counts(location).values()) == {0}
         else:
             tried.append("imported")
