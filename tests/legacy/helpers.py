@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dist.cli import main
+from dist.persistence.legacy.loader import database_counts
 from dist.persistence.store import StoreLocation
 from tests.conftest import LEGACY_DIR
 
@@ -103,3 +104,13 @@ def dist(location: StoreLocation, *args: str) -> Result:
 def database_leftovers(root: Path) -> list[str]:
     """dist.db and its companions, if any were left in a store directory."""
     return sorted(p.name for p in root.glob("dist.db*"))
+
+
+def database_counts_of(location: StoreLocation) -> dict[str, int]:
+    """The number of rows of each entity table in the store's database."""
+    engine = location.engine()
+    try:
+        with engine.connect() as connection:
+            return database_counts(connection)
+    finally:
+        engine.dispose()

@@ -12,19 +12,10 @@ from pathlib import Path
 import pytest
 
 from dist.domain.errors import DistError
-from dist.persistence.legacy.loader import database_counts, document_counts
+from dist.persistence.legacy.loader import document_counts
 from dist.persistence.store import StoreLocation, open_store
 from tests.conftest import LEGACY_DIR
-from tests.legacy.helpers import DIST, copy_fixture, database_leftovers, dist, read_document
-
-
-def counts(location: StoreLocation) -> dict[str, int]:
-    engine = location.engine()
-    try:
-        with engine.connect() as connection:
-            return database_counts(connection)
-    finally:
-        engine.dispose()
+from tests.legacy.helpers import DIST, copy_fixture, database_counts_of, database_leftovers, dist, read_document
 
 
 def test_import_interrupted_before_the_rename_is_finished_on_the_next_load(location: StoreLocation) -> None:
@@ -37,21 +28,21 @@ def test_import_interrupted_before_the_rename_is_finished_on_the_next_load(locat
     open_store(location).close()
 
     assert not (location.root / "db.json").exists()
-    assert counts(location) == document_counts(imported)
+    assert database_counts_of(location) == document_counts(imported)
 
 
 def test_db_json_beside_a_database_with_other_records_is_refused(location: StoreLocation) -> None:
     copy_fixture("typical", location.root)
     open_store(location).close()
     copy_fixture("pre-tokens", location.root)
-    before = counts(location)
+    before = database_counts_of(location)
 
     with pytest.raises(DistError) as refused:
         open_store(location).close()
 
     assert refused.value.code == "legacy.conflict"
     assert (location.root / "db.json").exists()
-    assert counts(location) == before
+    assert database_counts_of(location) == before
 
 
 def test_a_store_that_imported_cleanly_ignores_a_later_import_file(location: StoreLocation) -> None:
@@ -70,7 +61,7 @@ def test_a_temporary_database_left_by_a_killed_import_does_not_matter(location: 
 
     open_store(location).close()
 
-    assert counts(location)["artifacts"] == 1
+    assert database_counts_of(location)["artifacts"] == 1
     assert not (location.root / "db.json").exists()
 
 
@@ -95,9 +86,9 @@ def test_sigkill_at_any_moment_leaves_db_json_or_the_whole_import(tmp_path: Path
             assert not (root / "db.json.imported").exists()
             assert database_leftovers(root) == []
         else:
-            assert counts(location) == expected
+            assert database_counts_of(location) == expected
         open_store(location).close()
-        assert counts(location) == expected
+        assert database_counts_of(location) == expected
         assert not (root / "db.json").exists()
 
 

@@ -6,19 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from dist.persistence.legacy.loader import database_counts, document_counts
+from dist.persistence.legacy.loader import document_counts
 from dist.persistence.store import StoreLocation
 from tests.conftest import PG_URL, REPO_ROOT, create_pg_database, drop_pg_database
-from tests.legacy.helpers import ALEMBIC, copy_fixture, database_leftovers, run
-
-
-def counts(location: StoreLocation) -> dict[str, int]:
-    engine = location.engine()
-    try:
-        with engine.connect() as connection:
-            return database_counts(connection)
-    finally:
-        engine.dispose()
+from tests.legacy.helpers import ALEMBIC, copy_fixture, database_counts_of, database_leftovers, run
 
 
 def test_alembic_upgrade_imports_an_embedded_legacy_store(tmp_path: Path) -> None:
@@ -28,7 +19,7 @@ def test_alembic_upgrade_imports_an_embedded_legacy_store(tmp_path: Path) -> Non
 
     assert result.code == 0, result.err
     assert not (root / "db.json").exists()
-    assert counts(StoreLocation(root)) == document_counts(root / "db.json.imported")
+    assert database_counts_of(StoreLocation(root)) == document_counts(root / "db.json.imported")
 
 
 def test_alembic_upgrade_of_a_broken_legacy_store_fails_and_writes_nothing(tmp_path: Path) -> None:
@@ -54,6 +45,6 @@ def test_alembic_upgrade_with_a_database_url_imports_the_store(tmp_path: Path) -
         assert result.code == 0, result.err
         assert not (root / "db.json").exists()
         assert database_leftovers(root) == []
-        assert counts(StoreLocation(root, url)) == document_counts(root / "db.json.imported")
+        assert database_counts_of(StoreLocation(root, url)) == document_counts(root / "db.json.imported")
     finally:
         drop_pg_database(url)
