@@ -11,7 +11,6 @@ from cyclopts.token import Token
 
 from dist.cli.context import GLOBALS, stdout
 from dist.http.limits import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_UPLOAD
-from dist.http.server import exec_server
 from dist.persistence.store import open_store
 
 SIZE_RE = re.compile(r"([0-9]+)\s*([kmgt]?)(i?b?)", re.IGNORECASE)
@@ -91,7 +90,9 @@ def serve(
     )
     stdout.print(f"Then publish:    POST {url}/api/apps/APP/releases with the sha256 it returned", markup=False)
     # The serving process is a lean one (dist.http.server): this one's command-line and migration modules
-    # would stay resident in it for nothing.
+    # would stay resident in it for nothing. Imported here so that other commands never load the server.
+    from dist.http.server import exec_server
+
     exec_server(
         location,
         host=host,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from dist.http import create_app
+from dist.http.app import create_app
 from dist.persistence.store import Store
 from dist.services import tokens
 

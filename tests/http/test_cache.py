@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from dist.http import create_app
+from dist.http.app import create_app
 from dist.http.cache import Answer, ReadCache
 from dist.persistence.store import Store
 from tests.http.conftest import SMALL_UPLOAD_CAP, publish
