@@ -18,8 +18,8 @@ serve: install
 	$(BIN)/distd --store $(STORE)
 
 lint: install
-	$(BIN)/ruff format --check dist tests alembic
-	$(BIN)/ruff check dist tests alembic
+	$(BIN)/ruff format --check dist tests
+	$(BIN)/ruff check dist tests
 	$(BIN)/mypy
 
 test: lint

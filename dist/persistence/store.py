@@ -23,7 +23,7 @@ from dist.persistence.uow import UnitOfWork, utc_now
 DEFAULT_STORE = "./dist-store"
 DB_FILE = "dist.db"
 LEGACY_FILE = "db.json"
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "alembic"
+MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 # `revision = "..."` and `down_revision = ...` at the top level of a migration script.
 REVISION_LINE = re.compile(r"^(revision|down_revision)\s*(?::[^=\n]*)?=\s*(.+)$", re.MULTILINE)
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging.config
 
+from alembic import context
 from sqlalchemy import Connection, Engine
 
-from alembic import context
 from dist.persistence import models
 from dist.persistence.store import StoreLocation
 
