@@ -47,6 +47,47 @@ def create(
         views.line(f"Created app {created.slug} ({created.name})")
 
 
+@app_app.command(name="set")
+def set_(
+    slug: str,
+    *,
+    name: Annotated[str | None, Parameter(help="The display name.")] = None,
+    default_channel: Annotated[
+        str | None, Parameter(help="The channel feeds serve when none is named (default stable).")
+    ] = None,
+    minisign_public_key: Annotated[
+        str | None,
+        Parameter(
+            help="Tauri's updater key: the RW… line, the .pub file's text, or its base64; publish then verifies "
+            "minisign signatures and requires them on linux-*, darwin-* and windows-* artifacts. '' removes it."
+        ),
+    ] = None,
+    ed25519_public_key: Annotated[
+        str | None,
+        Parameter(
+            help="Sparkle's key (base64 of 32 bytes); publish then verifies ed25519 signatures and requires them "
+            "on darwin-* artifacts. '' removes it."
+        ),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Change an app's settings."""
+    with opened_store() as store:
+        updated = apps.update_app(
+            store.uow(),
+            slug=slug,
+            name=name,
+            default_channel=default_channel,
+            minisign_public_key=minisign_public_key,
+            ed25519_public_key=ed25519_public_key,
+            actor=actor(),
+        )
+    if as_json:
+        print_json(render_app(updated))
+    else:
+        views.line(f"Updated app {updated.slug} ({updated.name}), default channel {updated.default_channel}")
+
+
 @app_app.command(name="list")
 def list_(*, as_json: JsonFlag = False) -> None:
     """List every app."""

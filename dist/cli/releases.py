@@ -10,7 +10,7 @@ from cyclopts import App, Parameter
 from dist.cli import views
 from dist.cli.context import JsonFlag, actor, opened_store, print_json
 from dist.cli.errors import UsageError
-from dist.cli.uploads import parse_file_argument, upload
+from dist.cli.uploads import parse_file_argument, upload, with_signatures
 from dist.domain.entities import Release
 from dist.domain.render import render_release
 from dist.services import releases
@@ -45,13 +45,26 @@ def publish(
     notes: Annotated[str | None, Parameter(help="Release notes.")] = None,
     notes_file: Annotated[Path | None, Parameter(help="Read the release notes from this file.")] = None,
     channel: Annotated[str | None, Parameter(help="Promote the new release onto this channel.")] = None,
+    minisign: Annotated[
+        list[str] | None,
+        Parameter(
+            help="FILE=SIGFILE: the minisign signature file of FILE (default: FILE.sig beside it, when there is one)."
+        ),
+    ] = None,
+    ed25519: Annotated[
+        list[str] | None,
+        Parameter(help="FILE=SIGNATURE: the Ed25519 signature of FILE in base64, as Sparkle's sign_update prints it."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Upload files and publish them as VERSION of APP (created on first publish)."""
+    """Upload files and publish them as VERSION of APP (created on first publish).
+
+    With the app's public keys set (`dist app set`), signatures are verified and required where its updaters
+    need them."""
     text = _notes(notes, notes_file)
-    local_files = [parse_file_argument(f) for f in files]
+    local_files = with_signatures([parse_file_argument(f) for f in files], minisign or [], ed25519 or [])
     with opened_store() as store:
-        specs = upload(store.objects, local_files)
+        specs = upload(store, local_files)
         release = releases.publish(
             store.uow(), app=app, version=version, artifacts=specs, notes=text, channel=channel, actor=actor()
         )

@@ -1,9 +1,12 @@
-"""Reading `FILE[=PLATFORM]` arguments and streaming their bytes into the object store."""
+"""Reading `FILE[=PLATFORM]` arguments (with their signatures) and streaming their bytes through the upload
+service."""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import mimetypes
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +16,9 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, Trans
 from dist.cli.context import progress_on_terminal, stderr
 from dist.cli.errors import UsageError
 from dist.domain.values import DEFAULT_CONTENT_TYPE, DEFAULT_PLATFORM, parse_filename, parse_platform
-from dist.persistence.objects import CHUNK_SIZE, ObjectStore
+from dist.persistence.digests import CHUNK_SIZE
+from dist.persistence.store import Store
+from dist.services import blobs
 from dist.services.releases import ArtifactSpec
 
 # Small files upload in the blink of an eye; a bar would only flicker.
@@ -23,10 +28,16 @@ PROGRESS_THRESHOLD = 8 * 1024 * 1024
 ENCODING_TYPES = {"gzip": "application/gzip", "bzip2": "application/x-bzip2", "xz": "application/x-xz"}
 
 
+# A minisign signature beside its file, as `minisign -S` and `tauri signer sign` leave it.
+SIGNATURE_SUFFIX = ".sig"
+
+
 @dataclass(frozen=True, slots=True)
 class LocalFile:
     path: Path
     platform: str
+    minisign_signature: str | None = None
+    ed25519_signature: str | None = None
 
     @property
     def filename(self) -> str:
@@ -54,7 +65,18 @@ def parse_file_argument(argument: str) -> LocalFile:
         raise UsageError("publish.not_a_file", f"{path_text!r} is not a regular file")
     parse_platform(platform)
     parse_filename(path.name)
-    return LocalFile(path, platform)
+    beside = path.with_name(path.name + SIGNATURE_SUFFIX)
+    return LocalFile(path, platform, read_text(beside, "publish.invalid_signature") if beside.is_file() else None)
+
+
+def read_text(path: Path, code: str) -> str:
+    """A small text file given on the command line; a usage error naming it when it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(code, f"there is no file {str(path)!r}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(code, f"cannot read {str(path)!r} as text: {error}") from None
 
 
 @contextmanager
@@ -67,19 +89,62 @@ def _progress(total: int) -> Iterator[Progress | None]:
         yield progress
 
 
-def upload(objects: ObjectStore, files: list[LocalFile]) -> list[ArtifactSpec]:
-    """Stream each file into the store (hashed on the way, never held whole in memory); identical bytes are
-    stored once."""
+def _no_advance(size: int) -> None:
+    """Progress reported to nobody."""
+
+
+def with_signatures(files: list[LocalFile], minisign: list[str], ed25519: list[str]) -> list[LocalFile]:
+    """The files with the signatures given as options: `--minisign FILE=SIGFILE` (a path to a minisign signature
+    file, taking the place of FILE.sig) and `--ed25519 FILE=BASE64`; FILE is the file's name or path as given."""
+    given: dict[str, dict[str, str]] = {"minisign": {}, "ed25519": {}}
+    for kind, arguments in (("minisign", minisign), ("ed25519", ed25519)):
+        for argument in arguments:
+            name, sep, value = argument.partition("=")
+            if not sep or not name or not value:
+                raise UsageError("publish.invalid_signature", f"--{kind} takes FILE=SIGNATURE, not {argument!r}")
+            match = [f for f in files if name in (f.filename, str(f.path))]
+            if not match:
+                raise UsageError("publish.invalid_signature", f"--{kind} names {name!r}, which is not a file published")
+            value = read_text(Path(value), "publish.invalid_signature") if kind == "minisign" else value
+            for local in match:
+                given[kind][local.filename] = value
+    return [
+        dataclasses.replace(
+            local,
+            minisign_signature=given["minisign"].get(local.filename, local.minisign_signature),
+            ed25519_signature=given["ed25519"].get(local.filename, local.ed25519_signature),
+        )
+        for local in files
+    ]
+
+
+def _chunks(local: LocalFile, advance: Callable[[int], None]) -> Iterator[bytes]:
+    with local.path.open("rb") as source:
+        for chunk in iter(lambda: source.read(CHUNK_SIZE), b""):
+            yield chunk
+            advance(len(chunk))
+
+
+def upload(store: Store, files: list[LocalFile]) -> list[ArtifactSpec]:
+    """Stream each file through the upload service (hashed on the way, never held whole in memory); identical
+    bytes are stored once."""
     specs = []
     total = sum(f.path.stat().st_size for f in files)
     with _progress(total) as progress:
         for local in files:
-            task = progress.add_task(local.filename, total=local.path.stat().st_size) if progress else None
-            with local.path.open("rb") as source, objects.writer() as writer:
-                for chunk in iter(lambda: source.read(CHUNK_SIZE), b""):
-                    writer.write(chunk)
-                    if progress is not None and task is not None:
-                        progress.advance(task, len(chunk))
-                blob = writer.commit()
-            specs.append(ArtifactSpec(local.filename, blob.sha256, local.platform, local.content_type))
+            advance: Callable[[int], None] = _no_advance
+            if progress is not None:
+                task = progress.add_task(local.filename, total=local.path.stat().st_size)
+                advance = functools.partial(progress.advance, task)
+            blob, _ = blobs.upload(store.uow(), _chunks(local, advance))
+            specs.append(
+                ArtifactSpec(
+                    local.filename,
+                    blob.sha256,
+                    local.platform,
+                    local.content_type,
+                    minisign_signature=local.minisign_signature,
+                    ed25519_signature=local.ed25519_signature,
+                )
+            )
     return specs

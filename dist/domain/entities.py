@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from dist.domain.enums import AuditAction, ChannelEventKind, ReleaseStatus, Scope, TokenStatus
+from dist.domain.signatures import Signatures
+from dist.domain.values import DEFAULT_CHANNEL
 
 
 @dataclass(slots=True)
@@ -14,7 +16,23 @@ class App:
     slug: str
     name: str
     created_at: datetime
+    default_channel: str = DEFAULT_CHANNEL
+    # The stored forms (see dist.domain.signatures): minisign's `RW…` line, base64 of the raw Ed25519 key.
+    minisign_public_key: str | None = None
+    ed25519_public_key: str | None = None
     id: int | None = None
+
+
+@dataclass(slots=True)
+class Blob:
+    """Bytes in the object store, by their digests (hex). sha512 and sha1 are None until computed: a blob
+    whose file the migration to this schema could not read gets them on first need."""
+
+    sha256: str
+    size: int
+    sha512: str | None
+    sha1: str | None
+    created_at: datetime
 
 
 @dataclass(slots=True)
@@ -24,6 +42,10 @@ class Artifact:
     sha256: str
     size: int
     content_type: str
+    signatures: Signatures = field(default_factory=Signatures)
+    # The blob's other digests (hex), read with the artifact; None where not computed yet.
+    sha512: str | None = None
+    sha1: str | None = None
     id: int | None = None
 
 

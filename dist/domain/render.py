@@ -38,7 +38,14 @@ def artifact_url(app: str, version: str, filename: str) -> str:
 
 
 def render_app(app: App) -> dict[str, Any]:
-    return {"slug": app.slug, "name": app.name, "created_at": timestamp(app.created_at)}
+    return {
+        "slug": app.slug,
+        "name": app.name,
+        "created_at": timestamp(app.created_at),
+        "default_channel": app.default_channel,
+        "minisign_public_key": app.minisign_public_key,
+        "ed25519_public_key": app.ed25519_public_key,
+    }
 
 
 def render_artifact(app: str, version: str, artifact: Artifact) -> dict[str, Any]:
@@ -46,9 +53,12 @@ def render_artifact(app: str, version: str, artifact: Artifact) -> dict[str, Any
         "filename": artifact.filename,
         "platform": artifact.platform,
         "sha256": artifact.sha256,
+        "sha512": artifact.sha512,
+        "sha1": artifact.sha1,
         "size": artifact.size,
         "content_type": artifact.content_type,
         "url": artifact_url(app, version, artifact.filename),
+        "signatures": {"minisign": artifact.signatures.minisign, "ed25519": artifact.signatures.ed25519},
     }
 
 

@@ -29,8 +29,9 @@ MAX_VERSION_LENGTH = 128
 MAX_PLATFORM_LENGTH = 64
 MAX_FILENAME_LENGTH = 255
 MAX_CONTENT_TYPE_LENGTH = 255
-# Row ids are 32-bit integers in the schema: a larger one names nothing (and PostgreSQL refuses to compare it).
-MAX_ID = 2**31 - 1
+# Row ids are 64-bit integers in the schema: a larger one names nothing (and PostgreSQL refuses to compare it).
+MAX_ID = 2**63 - 1
+DEFAULT_CHANNEL = "stable"
 # Spaces and tabs only around the ';': the value becomes a Content-Type header, where CR or LF would split it.
 CONTENT_TYPE_RE = re.compile(r"[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+(?:[ \t]*;[ \t]*[ -~]*)?")
 

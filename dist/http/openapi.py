@@ -9,6 +9,7 @@ from dist.domain.values import (
     CHANNEL_RE,
     MAX_CONTENT_TYPE_LENGTH,
     MAX_FILENAME_LENGTH,
+    MAX_ID,
     MAX_PLATFORM_LENGTH,
     MAX_VERSION_LENGTH,
     PLATFORM_RE,
@@ -16,7 +17,7 @@ from dist.domain.values import (
     SHA256_RE,
     SLUG_RE,
 )
-from dist.services.releases import MAX_ARTIFACTS, MAX_NOTES_LENGTH, MAX_PAGE
+from dist.services.releases import MAX_ARTIFACTS, MAX_CURSOR_LENGTH, MAX_NOTES_LENGTH, MAX_PAGE
 
 JSON = "application/json"
 Schema = dict[str, Any]
@@ -52,34 +53,52 @@ FILENAME: Schema = {
     "minLength": 1,
     "maxLength": MAX_FILENAME_LENGTH,
 }
-# A cursor is a release id: 1 to MAX_ID (2**31 - 1), leading zeros allowed; empty means the first page.
-CURSOR_PATTERN = (
-    r"^(|0*([1-9][0-9]{0,8}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}|2147[0-3][0-9]{5}"
-    r"|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}|21474836[0-3][0-9]|214748364[0-7]))$"
-)
+
+
+def _decimal_up_to(limit: int) -> str:
+    """A regular expression matching the decimal numbers 1..limit (no leading zeros)."""
+    digits = str(limit)
+    shorter = [f"[1-9][0-9]{{0,{len(digits) - 2}}}"] if len(digits) > 1 else []
+    same_length = []
+    for at, digit in enumerate(digits):
+        low = "1" if at == 0 else "0"
+        if int(digit) > int(low):
+            rest = len(digits) - at - 1
+            same_length.append(f"{digits[:at]}[{low}-{int(digit) - 1}]" + (f"[0-9]{{{rest}}}" if rest else ""))
+    return "|".join([*shorter, *same_length, digits])
+
+
+# A cursor is a release id: 1 to MAX_ID (2**63 - 1), leading zeros allowed; empty means the first page.
+CURSOR_PATTERN = f"^(|0*({_decimal_up_to(MAX_ID)}))$"
+NULLABLE_STRING: Schema = {"type": "string", "nullable": True}
 CONTENT_TYPE: Schema = {"type": "string", "pattern": r"^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+$"}
+
+APP: dict[str, Schema] = {
+    "slug": STRING,
+    "name": STRING,
+    "created_at": TIMESTAMP,
+    "default_channel": STRING,
+    "minisign_public_key": NULLABLE_STRING,
+    "ed25519_public_key": NULLABLE_STRING,
+}
 
 SCHEMAS: dict[str, Schema] = {
     "Error": _object({"error": _object({"code": STRING, "message": STRING})}),
     "Health": _object({"status": {"type": "string", "enum": ["ok"]}}),
-    "App": _object({"slug": STRING, "name": STRING, "created_at": TIMESTAMP}),
-    "AppWithChannels": _object(
-        {
-            "slug": STRING,
-            "name": STRING,
-            "created_at": TIMESTAMP,
-            "channels": {"type": "array", "items": _ref("Channel")},
-        }
-    ),
+    "App": _object(APP),
+    "AppWithChannels": _object({**APP, "channels": {"type": "array", "items": _ref("Channel")}}),
     "AppList": _object({"apps": {"type": "array", "items": _ref("App")}}),
     "Artifact": _object(
         {
             "filename": STRING,
             "platform": STRING,
             "sha256": STRING,
+            "sha512": NULLABLE_STRING,
+            "sha1": NULLABLE_STRING,
             "size": {"type": "integer", "minimum": 0},
             "content_type": STRING,
             "url": STRING,
+            "signatures": _object({"minisign": NULLABLE_STRING, "ed25519": NULLABLE_STRING}),
         }
     ),
     "Release": _object(
@@ -135,6 +154,7 @@ SCHEMAS: dict[str, Schema] = {
                         "sha256": SHA256,
                         "platform": PLATFORM,
                         "content_type": {**CONTENT_TYPE, "maxLength": MAX_CONTENT_TYPE_LENGTH},
+                        "signatures": _object({"minisign": STRING, "ed25519": STRING}, required=[]),
                     },
                     required=["filename", "sha256"],
                 ),
@@ -263,7 +283,7 @@ def openapi_document(max_upload: int) -> dict[str, Any]:
                     ),
                     _query(
                         "cursor",
-                        {"type": "string", "pattern": CURSOR_PATTERN, "maxLength": 18},
+                        {"type": "string", "pattern": CURSOR_PATTERN, "maxLength": MAX_CURSOR_LENGTH},
                         "next_cursor of the previous page.",
                     ),
                 ],

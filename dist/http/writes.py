@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
+import anyio.from_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -12,11 +13,13 @@ from dist.domain.enums import Scope
 from dist.domain.errors import Invalid
 from dist.domain.render import render_channel, render_release
 from dist.domain.values import DEFAULT_CONTENT_TYPE, DEFAULT_PLATFORM, parse_sha256
-from dist.http.context import authorize, call, max_upload, store
+from dist.http.context import authorize, call, max_upload
 from dist.http.limits import body_chunks, declared_length, read_json
-from dist.persistence.objects import CHUNK_SIZE, StoredBlob
-from dist.services import channels, releases
+from dist.persistence.digests import CHUNK_SIZE
+from dist.services import blobs, channels, releases
 from dist.services.releases import ArtifactSpec
+
+JSON_KINDS: dict[type, str] = {str: "string", list: "array", dict: "object"}
 
 
 def _field(body: dict[str, Any], name: str, kind: type, *, required: bool = False) -> Any:
@@ -26,7 +29,7 @@ def _field(body: dict[str, Any], name: str, kind: type, *, required: bool = Fals
         return None
     value = body[name]
     if not isinstance(value, kind) or isinstance(value, bool):
-        raise Invalid("request.invalid_field", f"{name!r} must be a JSON {'string' if kind is str else 'array'}")
+        raise Invalid("request.invalid_field", f"{name!r} must be a JSON {JSON_KINDS[kind]}")
     return value
 
 
@@ -37,34 +40,35 @@ def _only(body: dict[str, Any], *allowed: str) -> None:
 
 
 async def upload(request: Request) -> Response:
-    """Stream the body into tmp/ while hashing it; rename it into objects/ once whole and checked."""
+    """Stream the body into the store through the upload service: hashed on the way, kept once whole and checked."""
     length = declared_length(request, max_upload(request))
     await authorize(request, Scope.PUBLISH)
     expected = request.headers.get("x-content-sha256")
     if expected is not None:
         expected = parse_sha256(expected.strip().lower())
-    blob = await _receive_blob(request, length, expected)
-    return JSONResponse({"sha256": blob.sha256, "size": blob.size}, status_code=201 if blob.created else 200)
+    blob, created = await call(
+        request, blobs.upload, _body_in_thread(request, length), max_size=length, expected_sha256=expected
+    )
+    return JSONResponse({"sha256": blob.sha256, "size": blob.size}, status_code=201 if created else 200)
 
 
-async def _receive_blob(request: Request, length: int, expected: str | None) -> StoredBlob:
-    writer = await run_in_threadpool(store(request).objects.writer, max_size=length, expected_sha256=expected)
-    try:
-        # Chunks are gathered up to CHUNK_SIZE so that each hop to the thread pool moves a useful amount.
+def _body_in_thread(request: Request, length: int) -> Iterator[bytes]:
+    """The body as a plain iterator for the service, which runs in a worker thread: each step fetches, from the
+    event loop, pieces up to CHUNK_SIZE, so that each hop between the two moves a useful amount."""
+    pieces = body_chunks(request, length).__aiter__()
+
+    async def gather() -> bytes:
         pending: list[bytes] = []
-        pending_size = 0
-        async for chunk in body_chunks(request, length):
-            pending.append(chunk)
-            pending_size += len(chunk)
-            if pending_size >= CHUNK_SIZE:
-                await run_in_threadpool(writer.write, b"".join(pending))
-                pending, pending_size = [], 0
-        if pending:
-            await run_in_threadpool(writer.write, b"".join(pending))
-        return await run_in_threadpool(writer.commit)
-    finally:
-        # Nothing partial is kept: after a commit this does nothing, otherwise it deletes the tmp/ file.
-        await run_in_threadpool(writer.abort)
+        size = 0
+        async for piece in pieces:
+            pending.append(piece)
+            size += len(piece)
+            if size >= CHUNK_SIZE:
+                break
+        return b"".join(pending)
+
+    while chunk := anyio.from_thread.run(gather):
+        yield chunk
 
 
 def _artifact_specs(body: dict[str, Any]) -> list[ArtifactSpec]:
@@ -72,13 +76,17 @@ def _artifact_specs(body: dict[str, Any]) -> list[ArtifactSpec]:
     for item in _field(body, "artifacts", list, required=True):
         if not isinstance(item, dict):
             raise Invalid("request.invalid_field", "each artifact must be a JSON object")
-        _only(item, "filename", "sha256", "platform", "content_type")
+        _only(item, "filename", "sha256", "platform", "content_type", "signatures")
+        signatures = _field(item, "signatures", dict) or {}
+        _only(signatures, "minisign", "ed25519")
         specs.append(
             ArtifactSpec(
                 filename=_field(item, "filename", str, required=True),
                 sha256=_field(item, "sha256", str, required=True),
                 platform=_field(item, "platform", str) or DEFAULT_PLATFORM,
                 content_type=_field(item, "content_type", str) or DEFAULT_CONTENT_TYPE,
+                minisign_signature=_field(signatures, "minisign", str),
+                ed25519_signature=_field(signatures, "ed25519", str),
             )
         )
     return specs

@@ -49,6 +49,8 @@ else:
         with context.begin_transaction():
             context.run_migrations()
     else:
+        # Migrations that read blobs (0002 hashes them) find them here.
+        config.attributes.setdefault("objects", location.objects())
         location.prepare()
         if location.awaits_first_import:
             # Built aside and linked into place when complete: a failed import leaves no dist.db behind.

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import mmap
 import os
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from dist.domain.errors import Invalid, TooLarge
 from dist.domain.values import parse_sha256
+from dist.persistence.digests import Digests, StreamDigests
 
 CHUNK_SIZE = 1024 * 1024
 BLOB_MODE = 0o644
@@ -20,9 +23,18 @@ BLOB_MODE = 0o644
 
 @dataclass(frozen=True, slots=True)
 class StoredBlob:
-    sha256: str
-    size: int
+    """A blob written: its digests, and whether the store did not hold it before."""
+
+    digests: Digests
     created: bool
+
+    @property
+    def sha256(self) -> str:
+        return self.digests.sha256
+
+    @property
+    def size(self) -> int:
+        return self.digests.size
 
 
 def fsync_directory(path: Path) -> None:
@@ -34,7 +46,7 @@ def fsync_directory(path: Path) -> None:
 
 
 class BlobWriter:
-    """One blob in flight: bytes go to a file in tmp/ and into the hash; `commit` renames it into objects/.
+    """One blob in flight: bytes go to a file in tmp/ and into the digests; `commit` renames it into objects/.
 
     Until `commit` succeeds nothing is visible under objects/; `abort` (or leaving the `with` block
     without committing) deletes the temporary file.
@@ -44,7 +56,7 @@ class BlobWriter:
         self._store = store
         self._max_size = max_size
         self._expected = expected_sha256
-        self._hash = hashlib.sha256()
+        self._digests = StreamDigests(max_size)
         self.size = 0
         fd, name = tempfile.mkstemp(dir=store.tmp_dir, prefix="upload-")
         # Blobs are public bytes: readable by every process that serves the store, not only their writer.
@@ -57,11 +69,11 @@ class BlobWriter:
         self.size += len(chunk)
         if self._max_size is not None and self.size > self._max_size:
             raise TooLarge("upload.too_large", f"the upload is larger than the limit of {self._max_size} bytes")
-        self._hash.update(chunk)
         self._file.write(chunk)
+        self._digests.update(chunk)
 
     def commit(self) -> StoredBlob:
-        digest = self._hash.hexdigest()
+        digest = self._digests.sha256
         if self._expected is not None and digest != self._expected:
             self.abort()
             raise Invalid(
@@ -72,23 +84,22 @@ class BlobWriter:
         self._file.flush()
         os.fsync(self._file.fileno())
         self._file.close()
+        digests = self._digests.finish()
         target = self._store.path(digest)
         if target.exists():
             self._discard()
-            # Uploaded again: restart its grace period, so `dist store gc` keeps it until it is published.
-            with contextlib.suppress(OSError):
-                os.utime(target)
-            return StoredBlob(digest, self.size, created=False)
+            return StoredBlob(digests, created=False)
         if not target.parent.is_dir():
             target.parent.mkdir(exist_ok=True)
             fsync_directory(target.parent.parent)
         os.replace(self._tmp_path, target)
         fsync_directory(target.parent)
         self._done = True
-        return StoredBlob(digest, self.size, created=True)
+        return StoredBlob(digests, created=True)
 
     def abort(self) -> None:
         if not self._done:
+            self._digests.close()
             self._file.close()
             self._discard()
 
@@ -138,6 +149,21 @@ class ObjectStore:
             for chunk in chunks:
                 writer.write(chunk)
             return writer.commit()
+
+    def open(self, sha256: str) -> BinaryIO:
+        """The blob's bytes to read; FileNotFoundError when it is not there."""
+        return self.path(sha256).open("rb")
+
+    @contextlib.contextmanager
+    def mapped(self, sha256: str) -> Iterator[memoryview]:
+        """The blob's bytes as one buffer, mapped from the file rather than read into memory (a signature over
+        a whole file needs the whole file at once)."""
+        with self.open(sha256) as source:
+            if os.fstat(source.fileno()).st_size == 0:
+                yield memoryview(b"")
+                return
+            with mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ) as mapping, memoryview(mapping) as view:
+                yield view
 
     def put_file(self, path: Path) -> StoredBlob:
         with path.open("rb") as source:

@@ -18,10 +18,12 @@ from sqlalchemy.orm import Session
 from dist.domain.entities import App, Artifact, AuditEvent, Channel, ChannelEvent, Release, Token
 from dist.domain.enums import AuditAction, ChannelEventKind, ReleaseStatus, Scope
 from dist.domain.errors import Conflict
+from dist.domain.signatures import Signatures
 from dist.persistence.models import (
     AppRow,
     ArtifactRow,
     AuditEventRow,
+    BlobRow,
     ChannelEventRow,
     ChannelRow,
     ReleaseRow,
@@ -56,22 +58,43 @@ ARTIFACT_COLUMNS = (
     ArtifactRow.sha256,
     ArtifactRow.size,
     ArtifactRow.content_type,
+    ArtifactRow.minisign_signature,
+    ArtifactRow.ed25519_signature,
+    BlobRow.sha512,
+    BlobRow.sha1,
 )
 
 
 def _app(row: AppRow) -> App:
-    return App(slug=row.slug, name=row.name, created_at=row.created_at, id=row.id)
+    return App(
+        slug=row.slug,
+        name=row.name,
+        created_at=row.created_at,
+        default_channel=row.default_channel,
+        minisign_public_key=row.minisign_public_key,
+        ed25519_public_key=row.ed25519_public_key,
+        id=row.id,
+    )
 
 
-def _artifact(row: ArtifactRow) -> Artifact:
+def _artifact(row: ArtifactRow, sha512: str | None, sha1: str | None) -> Artifact:
     return Artifact(
         filename=row.filename,
         platform=row.platform,
         sha256=row.sha256,
         size=row.size,
         content_type=row.content_type,
+        signatures=Signatures(minisign=row.minisign_signature, ed25519=row.ed25519_signature),
+        sha512=sha512,
+        sha1=sha1,
         id=row.id,
     )
+
+
+def _with_digests(query: Any) -> Any:
+    """The artifacts of `query` joined to their blobs' digests (outer: a row the database lacks is no reason to
+    hide an artifact)."""
+    return query.outerjoin(BlobRow, BlobRow.sha256 == ArtifactRow.sha256)
 
 
 def _release(slug: str, row: ReleaseRow, artifacts: list[Artifact]) -> Release:
@@ -121,6 +144,19 @@ class AppRepository:
     def all(self) -> list[App]:
         return [_app(row) for row in self.session.scalars(select(AppRow).order_by(AppRow.slug))]
 
+    def update_settings(self, app: App) -> None:
+        """Store the app's name, default channel and public keys as `app` holds them."""
+        self.session.execute(
+            update(AppRow)
+            .where(AppRow.id == app.id)
+            .values(
+                name=app.name,
+                default_channel=app.default_channel,
+                minisign_public_key=app.minisign_public_key,
+                ed25519_public_key=app.ed25519_public_key,
+            )
+        )
+
 
 class ReleaseRepository:
     def __init__(self, session: Session):
@@ -129,9 +165,13 @@ class ReleaseRepository:
     def _releases(self, slug: str, rows: Sequence[ReleaseRow]) -> list[Release]:
         artifacts: dict[int, list[Artifact]] = defaultdict(list)
         if rows:
-            query = select(ArtifactRow).where(ArtifactRow.release_id.in_([r.id for r in rows])).order_by(ArtifactRow.id)
-            for artifact in self.session.scalars(query):
-                artifacts[artifact.release_id].append(_artifact(artifact))
+            query = _with_digests(
+                select(ArtifactRow, BlobRow.sha512, BlobRow.sha1)
+                .where(ArtifactRow.release_id.in_([r.id for r in rows]))
+                .order_by(ArtifactRow.id)
+            )
+            for artifact, sha512, sha1 in self.session.execute(query):
+                artifacts[artifact.release_id].append(_artifact(artifact, sha512, sha1))
         return [_release(slug, r, artifacts[r.id]) for r in rows]
 
     def get(self, app: App, version: str) -> Release | None:
@@ -153,8 +193,11 @@ class ReleaseRepository:
         newest = ids.order_by(ReleaseRow.id.desc()).limit(limit).scalar_subquery()
         # Plain columns, not ORM rows: a page is read once and never changed, and this halves its cost.
         query = (
-            select(*RELEASE_COLUMNS, *ARTIFACT_COLUMNS)
-            .outerjoin(ArtifactRow, ArtifactRow.release_id == ReleaseRow.id)
+            _with_digests(
+                select(*RELEASE_COLUMNS, *ARTIFACT_COLUMNS).outerjoin(
+                    ArtifactRow, ArtifactRow.release_id == ReleaseRow.id
+                )
+            )
             .where(ReleaseRow.id.in_(newest))
             .order_by(ReleaseRow.id.desc(), ArtifactRow.id)
         )
@@ -174,7 +217,7 @@ class ReleaseRepository:
                     )
                 )
             if artifact_id is not None:
-                filename, platform, sha256, size, content_type = artifact
+                filename, platform, sha256, size, content_type, minisign, ed25519, sha512, sha1 = artifact
                 releases[-1].artifacts.append(
                     Artifact(
                         filename=filename,
@@ -182,6 +225,9 @@ class ReleaseRepository:
                         sha256=sha256,
                         size=size,
                         content_type=content_type,
+                        signatures=Signatures(minisign=minisign, ed25519=ed25519),
+                        sha512=sha512,
+                        sha1=sha1,
                         id=artifact_id,
                     )
                 )
@@ -214,6 +260,8 @@ class ReleaseRepository:
                 sha256=a.sha256,
                 size=a.size,
                 content_type=a.content_type,
+                minisign_signature=a.signatures.minisign,
+                ed25519_signature=a.signatures.ed25519,
             )
             for a in release.artifacts
         ]
@@ -269,24 +317,26 @@ class ChannelRepository:
         """In one query: the app `slug`, its channel `name` and the release with artifacts that the channel
         serves; None for each that does not exist."""
         query = (
-            select(AppRow, ChannelRow, ReleaseRow, ArtifactRow)
-            .outerjoin(ChannelRow, (ChannelRow.app_id == AppRow.id) & (ChannelRow.name == name))
-            .outerjoin(ReleaseRow, ReleaseRow.id == ChannelRow.release_id)
-            .outerjoin(ArtifactRow, ArtifactRow.release_id == ReleaseRow.id)
+            _with_digests(
+                select(AppRow, ChannelRow, ReleaseRow, ArtifactRow, BlobRow.sha512, BlobRow.sha1)
+                .outerjoin(ChannelRow, (ChannelRow.app_id == AppRow.id) & (ChannelRow.name == name))
+                .outerjoin(ReleaseRow, ReleaseRow.id == ChannelRow.release_id)
+                .outerjoin(ArtifactRow, ArtifactRow.release_id == ReleaseRow.id)
+            )
             .where(AppRow.slug == slug)
             .order_by(ArtifactRow.id)
         )
         rows = self.session.execute(query).all()
         if not rows:
             return None, None, None
-        app_row, channel_row, release_row, _ = rows[0]
+        app_row, channel_row, release_row, *_ = rows[0]
         if channel_row is None:
             return _app(app_row), None, None
         version = release_row.version if release_row is not None else None
         channel = self._channel(channel_row, slug, version)
         if release_row is None:
             return _app(app_row), channel, None
-        artifacts = [_artifact(artifact) for *_, artifact in rows if artifact is not None]
+        artifacts = [_artifact(artifact, sha512, sha1) for *_, artifact, sha512, sha1 in rows if artifact is not None]
         return _app(app_row), channel, _release(slug, release_row, artifacts)
 
     def for_app(self, app: App) -> list[Channel]:

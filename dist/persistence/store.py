@@ -137,12 +137,14 @@ def current_revision(engine: Engine) -> str | None:
         return revision
 
 
-def upgrade_to_head(engine: Engine) -> None:
+def upgrade_to_head(engine: Engine, objects: ObjectStore | None = None) -> None:
+    """Migrate the database to head; migrations that read blobs (0002) find them in `objects`."""
     from alembic import command
 
     config = alembic_config()
     with engine.execution_options(dist_write=True).begin() as connection:
         config.attributes["connection"] = connection
+        config.attributes["objects"] = objects
         command.upgrade(config, "head")
 
 
@@ -181,7 +183,7 @@ def open_store(location: StoreLocation, *, clock: Callable[[], datetime] = utc_n
                     "the database schema is not at the current version; run `DIST_DATABASE_URL=... alembic "
                     "upgrade head` from the dist source tree",
                 )
-            upgrade_to_head(engine)
+            upgrade_to_head(engine, location.objects())
         location.import_legacy_if_present(engine)
     except BaseException:
         engine.dispose()

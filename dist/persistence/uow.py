@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from dist.persistence.blobs import BlobRepository
 from dist.persistence.changes import notify_changes
 from dist.persistence.objects import ObjectStore
 from dist.persistence.repositories import (
@@ -30,6 +31,7 @@ class UnitOfWork:
     channels: ChannelRepository
     tokens: TokenRepository
     audit: AuditRepository
+    blobs: BlobRepository
     session: Session
 
     def __init__(
@@ -58,6 +60,7 @@ class UnitOfWork:
         self.channels = ChannelRepository(self.session)
         self.tokens = TokenRepository(self.session)
         self.audit = AuditRepository(self.session)
+        self.blobs = BlobRepository(self.session)
         try:
             with self.session.begin():
                 yield self

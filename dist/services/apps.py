@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from dist.domain.entities import App, Channel
 from dist.domain.enums import AuditAction
 from dist.domain.errors import Conflict, Invalid, NotFound
 from dist.domain.render import render_app
-from dist.domain.values import is_storable_text, parse_slug
+from dist.domain.signatures import stored_ed25519_key, stored_minisign_key
+from dist.domain.values import is_storable_text, parse_channel_name, parse_slug
 from dist.persistence.uow import UnitOfWork
 from dist.services.audit import record
 
@@ -58,3 +61,41 @@ def show_app(uow: UnitOfWork, slug: str) -> tuple[App, list[Channel]]:
     with uow.read():
         app = require(uow, slug)
         return app, uow.channels.for_app(app)
+
+
+def _key(text: str | None, current: str | None, parse: Callable[[str], str]) -> str | None:
+    """A key setting: None keeps the current key, "" removes it, anything else is parsed to its stored form."""
+    if text is None:
+        return current
+    return parse(text) if text.strip() else None
+
+
+def update_app(
+    uow: UnitOfWork,
+    *,
+    slug: str,
+    name: str | None = None,
+    default_channel: str | None = None,
+    minisign_public_key: str | None = None,
+    ed25519_public_key: str | None = None,
+    actor: str,
+) -> App:
+    """Change an app's settings: those given (None: unchanged; an empty key: removed). Public keys are accepted
+    in the forms their tools print (see dist.domain.signatures) and stored in one form; an invalid one is
+    `app.invalid_public_key`. Audited as `app_updated`."""
+    if all(v is None for v in (name, default_channel, minisign_public_key, ed25519_public_key)):
+        raise Invalid("app.no_change", "give at least one setting to change")
+    if name is not None:
+        _check_name(name)
+    if default_channel is not None:
+        parse_channel_name(default_channel)
+    with uow.write():
+        app = require(uow, slug)
+        app.name = name if name is not None else app.name
+        app.default_channel = default_channel if default_channel is not None else app.default_channel
+        app.minisign_public_key = _key(minisign_public_key, app.minisign_public_key, stored_minisign_key)
+        app.ed25519_public_key = _key(ed25519_public_key, app.ed25519_public_key, stored_ed25519_key)
+        uow.apps.update_settings(app)
+        record(uow, actor=actor, action=AuditAction.APP_UPDATED, app=slug, target=slug, detail=render_app(app))
+        uow.commit()
+        return app

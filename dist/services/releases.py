@@ -8,6 +8,7 @@ from dist.domain.entities import Artifact, Release
 from dist.domain.enums import AuditAction, ReleaseStatus
 from dist.domain.errors import Conflict, Invalid, NotFound
 from dist.domain.render import render_release
+from dist.domain.signatures import stored_signatures
 from dist.domain.values import (
     DEFAULT_CONTENT_TYPE,
     DEFAULT_PLATFORM,
@@ -21,27 +22,34 @@ from dist.domain.values import (
     parse_version,
 )
 from dist.persistence.uow import UnitOfWork
-from dist.services import apps
+from dist.services import apps, blobs
 from dist.services.audit import record
 from dist.services.channels import move_to_release
+from dist.services.signing import check_signatures
 
 MAX_NOTES_LENGTH = 100_000
 MAX_ARTIFACTS = 100
 DEFAULT_PAGE = 50
 MAX_PAGE = 500
+# A release id (up to 19 digits), with a few leading zeros allowed.
+MAX_CURSOR_LENGTH = 20
 
 
 @dataclass(frozen=True, slots=True)
 class ArtifactSpec:
-    """An artifact to publish: a blob already in the object store, under a file name."""
+    """An artifact to publish: a blob already in the object store, under a file name, with its signatures as
+    given (minisign: the signature file's text or its base64; ed25519: base64 of the raw signature)."""
 
     filename: str
     sha256: str
     platform: str = DEFAULT_PLATFORM
     content_type: str = DEFAULT_CONTENT_TYPE
+    minisign_signature: str | None = None
+    ed25519_signature: str | None = None
 
 
-def _artifacts(uow: UnitOfWork, specs: list[ArtifactSpec]) -> list[Artifact]:
+def _checked(specs: list[ArtifactSpec]) -> list[Artifact]:
+    """The artifacts as the specs describe them, every field checked; sizes and digests come from the blobs."""
     if not specs:
         raise Invalid("release.no_artifacts", "a release needs at least one artifact")
     if len(specs) > MAX_ARTIFACTS:
@@ -53,22 +61,23 @@ def _artifacts(uow: UnitOfWork, specs: list[ArtifactSpec]) -> list[Artifact]:
         if spec.filename in seen:
             raise Invalid("artifact.duplicate_filename", f"{spec.filename!r} is given twice")
         seen.add(spec.filename)
-        size = uow.objects.size(parse_sha256(spec.sha256))
-        if size is None:
-            raise Invalid(
-                "object.missing",
-                f"no uploaded blob has the sha256 {spec.sha256} (for {spec.filename!r}); upload it first",
-            )
         artifacts.append(
             Artifact(
                 filename=spec.filename,
                 platform=parse_platform(spec.platform),
-                sha256=spec.sha256,
-                size=size,
+                sha256=parse_sha256(spec.sha256),
+                size=0,
                 content_type=parse_content_type(spec.content_type),
+                signatures=stored_signatures(spec.filename, spec.minisign_signature, spec.ed25519_signature),
             )
         )
     return artifacts
+
+
+def _with_blobs(uow: UnitOfWork, artifacts: list[Artifact]) -> None:
+    for artifact in artifacts:
+        blob = blobs.require(uow, artifact.sha256, filename=artifact.filename)
+        artifact.size, artifact.sha512, artifact.sha1 = blob.size, blob.sha512, blob.sha1
 
 
 def publish(
@@ -83,7 +92,9 @@ def publish(
 ) -> Release:
     """Publish `version` of `app` over blobs already in the store, creating the app on first use.
 
-    Refuses a version the app already has (`release.exists`) and a blob not in the store (`object.missing`).
+    Refuses a version the app already has (`release.exists`), a blob not in the store (`object.missing`), a
+    malformed signature or one that the app's public key does not verify (`artifact.bad_signature`), and an
+    artifact without the signature the app's keys call for (`artifact.unsigned`); a refusal writes nothing.
     Given `channel`, promotes the new release onto it in the same transaction.
     """
     parse_version(version)
@@ -93,11 +104,14 @@ def publish(
         raise Invalid("release.invalid_notes", "release notes may not contain NUL characters or lone surrogates")
     if channel is not None:
         parse_channel_name(channel)
+    files = _checked(artifacts)
     with uow.write():
-        files = _artifacts(uow, artifacts)
+        _with_blobs(uow, files)
         found, _ = apps.find_or_create(uow, slug=app, name=None, actor=actor)
         if uow.releases.get(found, version) is not None:
             raise Conflict("release.exists", f"{app} already has a release {version}")
+        for file in files:
+            check_signatures(uow.objects, found, file)
         release = uow.releases.add(
             found,
             Release(
@@ -152,7 +166,7 @@ def get_artifact(uow: UnitOfWork, app: str, version: str, filename: str) -> Arti
 def parse_cursor(cursor: str | None) -> int | None:
     if cursor is None or cursor == "":
         return None
-    if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 18 or not 1 <= int(cursor) <= MAX_ID:
+    if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > MAX_CURSOR_LENGTH or not 1 <= int(cursor) <= MAX_ID:
         raise Invalid("release.invalid_cursor", f"{cursor!r} is not a cursor this server handed out")
     return int(cursor)
 

@@ -27,9 +27,12 @@ def test_publish_promote_rollback_yank_and_audit(dist: Dist, location: StoreLoca
             "filename": "a.bin",
             "platform": "linux-x86_64",
             "sha256": first_sha,
+            "sha512": hashlib.sha512(first.read_bytes()).hexdigest(),
+            "sha1": hashlib.sha1(first.read_bytes()).hexdigest(),
             "size": 1200,
             "content_type": "application/octet-stream",
             "url": "/api/apps/demo/releases/1.0.0/artifacts/a.bin",
+            "signatures": {"minisign": None, "ed25519": None},
         }
     ]
     assert (location.root / "objects" / first_sha[:2] / first_sha).read_bytes() == first.read_bytes()

@@ -22,6 +22,7 @@ from dist.domain.render import (
     render_token,
     timestamp,
 )
+from dist.domain.signatures import Signatures
 
 RFC3339_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{3}|\.\d{6})?Z")
 AT = datetime(2026, 3, 4, 5, 6, 7, 250000, tzinfo=UTC)
@@ -62,7 +63,17 @@ def test_parse_timestamp_converts_offsets_to_utc() -> None:
 
 
 def test_renderings_have_exactly_the_documented_shapes() -> None:
-    artifact = Artifact("my app.tar.gz", "linux-x86_64", "ab" * 32, 12, "application/gzip", id=3)
+    artifact = Artifact(
+        "my app.tar.gz",
+        "linux-x86_64",
+        "ab" * 32,
+        12,
+        "application/gzip",
+        signatures=Signatures(ed25519="c2ln"),
+        sha512="cd" * 64,
+        sha1="ef" * 20,
+        id=3,
+    )
     release = Release("demo", "1.0.0+build.1", "notes", ReleaseStatus.PUBLISHED, AT, "cli:alice", [artifact], id=9)
     rendered = render_release(release)
     assert rendered == {
@@ -77,9 +88,12 @@ def test_renderings_have_exactly_the_documented_shapes() -> None:
                 "filename": "my app.tar.gz",
                 "platform": "linux-x86_64",
                 "sha256": "ab" * 32,
+                "sha512": "cd" * 64,
+                "sha1": "ef" * 20,
                 "size": 12,
                 "content_type": "application/gzip",
                 "url": "/api/apps/demo/releases/1.0.0%2Bbuild.1/artifacts/my%20app.tar.gz",
+                "signatures": {"minisign": None, "ed25519": "c2ln"},
             }
         ],
     }
@@ -87,6 +101,9 @@ def test_renderings_have_exactly_the_documented_shapes() -> None:
         "slug": "demo",
         "name": "Demo",
         "created_at": "2026-03-04T05:06:07.250Z",
+        "default_channel": "stable",
+        "minisign_public_key": None,
+        "ed25519_public_key": None,
     }
     assert render_channel(Channel("demo", "beta", None, AT, AT, id=2)) == {
         "app": "demo",

@@ -37,6 +37,9 @@ def with_defaults(document: dict[str, Any]) -> dict[str, Any]:
     filled = {member: [dict(record) for record in document.get(member, [])] for member in MEMBERS}
     for app in filled["apps"]:
         app.setdefault("name", app["slug"])
+        app.setdefault("default_channel", "stable")
+        app.setdefault("minisign_public_key", None)
+        app.setdefault("ed25519_public_key", None)
     for release in filled["releases"]:
         release.setdefault("notes", "")
         release.setdefault("status", "published")

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import StatementError
 
-from dist.domain.entities import App, Artifact, Release, Token
+from dist.domain.entities import App, Artifact, Blob, Release, Token
 from dist.domain.enums import ReleaseStatus, Scope
 from dist.domain.errors import DistError
 from dist.persistence.store import Store
@@ -67,6 +67,7 @@ def test_the_database_refuses_a_duplicate_version(uow: UnitOfWork) -> None:
     artifact = Artifact("a", "any", "0" * 64, 1, "application/octet-stream")
     with uow.write():
         app, _ = uow.apps.create_if_absent(App(slug="demo", name="Demo", created_at=uow.clock()))
+        uow.blobs.record(Blob("0" * 64, 1, "1" * 128, "2" * 40, uow.clock()))
 
         def release() -> Release:
             return Release("demo", "1.0.0", "", ReleaseStatus.PUBLISHED, uow.clock(), "cli:t", [artifact])

@@ -19,6 +19,7 @@ from tests.conftest import REPO_ROOT, create_pg_database, drop_pg_database
 
 UNIQUES = {
     "uq_apps_slug": ("apps", ("slug",)),
+    "uq_blobs_sha256": ("blobs", ("sha256",)),
     "uq_channels_app_id_name": ("channels", ("app_id", "name")),
     "uq_tokens_token_hash": ("tokens", ("token_hash",)),
     "uq_releases_app_id_version": ("releases", ("app_id", "version")),
@@ -31,7 +32,7 @@ INDEXES = {
     "ix_audit_events_at": ("audit_events", ("at",), False),
     "ix_audit_events_app": ("audit_events", ("app",), False),
 }
-TABLES = {"apps", "channels", "channel_events", "releases", "artifacts", "tokens", "audit_events"}
+TABLES = {"apps", "blobs", "channels", "channel_events", "releases", "artifacts", "tokens", "audit_events"}
 
 
 class Target:

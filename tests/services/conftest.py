@@ -15,7 +15,7 @@ from dist.services import releases
 from dist.services.releases import ArtifactSpec
 
 ACTOR = "cli:tester"
-TABLES = ["apps", "releases", "artifacts", "channels", "channel_events", "tokens", "audit_events"]
+TABLES = ["apps", "blobs", "releases", "artifacts", "channels", "channel_events", "tokens", "audit_events"]
 
 Publish = Callable[..., Release]
 

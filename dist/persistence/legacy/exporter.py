@@ -40,7 +40,15 @@ def _rows(connection: Connection, query: Select[Any]) -> Iterator[Any]:
 
 
 def _app(row: Any) -> dict[str, Any]:
-    return {"id": row.id, "slug": row.slug, "name": row.name, "created_at": timestamp(row.created_at)}
+    return {
+        "id": row.id,
+        "slug": row.slug,
+        "name": row.name,
+        "created_at": timestamp(row.created_at),
+        "default_channel": row.default_channel,
+        "minisign_public_key": row.minisign_public_key,
+        "ed25519_public_key": row.ed25519_public_key,
+    }
 
 
 def _release(row: Any) -> dict[str, Any]:
@@ -56,7 +64,7 @@ def _release(row: Any) -> dict[str, Any]:
 
 
 def _artifact(row: Any) -> dict[str, Any]:
-    return {
+    record = {
         "id": row.id,
         "release_id": row.release_id,
         "filename": row.filename,
@@ -65,6 +73,15 @@ def _artifact(row: Any) -> dict[str, Any]:
         "size": row.size,
         "content_type": row.content_type,
     }
+    # Optional: written only for a signed artifact, so that unsigned ones read as in older stores.
+    signatures = {
+        kind: value
+        for kind, value in (("minisign", row.minisign_signature), ("ed25519", row.ed25519_signature))
+        if value is not None
+    }
+    if signatures:
+        record["signatures"] = signatures
+    return record
 
 
 def _token(row: Any) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ from dist.persistence.models import (
     AppRow,
     ArtifactRow,
     AuditEventRow,
+    BlobRow,
     ChannelEventRow,
     ChannelRow,
     ReleaseRow,
@@ -58,6 +60,7 @@ IMPORT_LOCK_KEY = 0x64697374
 APPS: Table = AppRow.__table__  # type: ignore[assignment]
 RELEASES: Table = ReleaseRow.__table__  # type: ignore[assignment]
 ARTIFACTS: Table = ArtifactRow.__table__  # type: ignore[assignment]
+BLOBS: Table = BlobRow.__table__  # type: ignore[assignment]
 CHANNELS: Table = ChannelRow.__table__  # type: ignore[assignment]
 CHANNEL_EVENTS: Table = ChannelEventRow.__table__  # type: ignore[assignment]
 TOKENS: Table = TokenRow.__table__  # type: ignore[assignment]
@@ -128,6 +131,15 @@ class Loader:
         self.release_keys = HashSet()
         self.artifacts = IdSet()
         self.artifact_keys = HashSet()
+        # One blobs row per distinct sha256 the artifacts name. The first 60 bits of a sha256 say for sure that
+        # it is new; a hit is confirmed against this batch's rows, else against the table when the batch is
+        # written (`_confirm_blobs`), so a store sharing blobs between releases costs no query per artifact.
+        self.blob_keys = HashSet()
+        self.blobs_in_batch: set[str] = set()
+        self.blobs_to_confirm: dict[str, int] = {}
+        self.blob_count = 0
+        # Digests other than the sha256 are computed on first need: an import reads no blob's bytes.
+        self.now = datetime.now(UTC)
         self.channels: set[int] = set()
         self.channel_keys: set[tuple[int, str]] = set()
         self.tokens: set[int] = set()
@@ -144,6 +156,10 @@ class Loader:
 
     def load(self, path: Path) -> LoadReport:
         """Load every member, parents first; raises `legacy.invalid` naming the first bad record."""
+        # Blobs uploaded before the import (none, mostly) keep their rows; artifacts naming them share those.
+        for sha256 in self.connection.scalars(select(BLOBS.c.sha256)):
+            self.blob_keys.add(int(sha256[:15], 16))
+        self.blob_count = self.connection.scalar(select(func.max(BLOBS.c.id))) or 0
         with path.open("rb") as source:
             self._load(LegacyDocument(source, path.name))
         self._move_sequences()
@@ -197,8 +213,10 @@ class Loader:
             self.flush()
 
     def flush(self) -> None:
+        self._confirm_blobs()
+        self.blobs_in_batch.clear()
         # Parents before children, for the foreign keys.
-        for table in (APPS, RELEASES, ARTIFACTS, CHANNELS, CHANNEL_EVENTS, TOKENS, AUDIT):
+        for table in (APPS, RELEASES, BLOBS, ARTIFACTS, CHANNELS, CHANNEL_EVENTS, TOKENS, AUDIT):
             rows = self.pending.pop(table, None)
             if rows:
                 if table not in self.inserts:
@@ -273,7 +291,32 @@ class Loader:
             raise record_refusal(
                 "artifacts", artifact_id, "size", f"is {row['size']}, but the blob {sha256} holds {size} bytes"
             )
+        if self.blob_keys.add(int(sha256[:15], 16)):
+            self._add_blob(sha256, size)
+        elif sha256 not in self.blobs_in_batch:
+            self.blobs_to_confirm[sha256] = size
         self._add(ARTIFACTS, row)
+
+    def _add_blob(self, sha256: str, size: int) -> None:
+        self.blob_count += 1
+        self.blobs_in_batch.add(sha256)
+        row = {"id": self.blob_count, "sha256": sha256, "size": size, "sha512": None, "sha1": None}
+        self.pending.setdefault(BLOBS, []).append(row | {"created_at": self.now})
+
+    def _confirm_blobs(self) -> None:
+        """Rows for the blobs whose 60-bit prefix was seen before but which are neither in this batch nor in the
+        table: a prefix shared by two distinct blobs."""
+        if not self.blobs_to_confirm:
+            return
+        candidates = [sha for sha in self.blobs_to_confirm if sha not in self.blobs_in_batch]
+        stored: set[str] = set()
+        for start in range(0, len(candidates), 500):
+            chunk = candidates[start : start + 500]
+            stored.update(self.connection.scalars(select(BLOBS.c.sha256).where(BLOBS.c.sha256.in_(chunk))))
+        for sha256 in candidates:
+            if sha256 not in stored and sha256 not in self.blobs_in_batch:
+                self._add_blob(sha256, self.blobs_to_confirm[sha256])
+        self.blobs_to_confirm.clear()
 
     def _channel(self, index: int, item: Any) -> None:
         fields = Fields("channels", index, item)
@@ -334,7 +377,7 @@ class Loader:
         (SQLite's INTEGER PRIMARY KEY already takes the largest id plus one.)"""
         if self.connection.dialect.name != "postgresql":
             return
-        for table in (APPS, RELEASES, ARTIFACTS, CHANNELS, CHANNEL_EVENTS, TOKENS, AUDIT):
+        for table in (APPS, RELEASES, BLOBS, ARTIFACTS, CHANNELS, CHANNEL_EVENTS, TOKENS, AUDIT):
             self.connection.execute(
                 text(
                     f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "

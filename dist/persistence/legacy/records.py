@@ -16,9 +16,12 @@ from typing import Any, TypeVar
 from dist.domain.enums import AuditAction, ChannelEventKind, ReleaseStatus, Scope
 from dist.domain.errors import DistError, Invalid
 from dist.domain.render import parse_timestamp
+from dist.domain.signatures import stored_ed25519_key, stored_minisign_key, stored_signatures
 from dist.domain.values import (
+    DEFAULT_CHANNEL,
     DEFAULT_CONTENT_TYPE,
     DEFAULT_PLATFORM,
+    MAX_ID,
     parse_channel_name,
     parse_filename,
     parse_platform,
@@ -32,7 +35,6 @@ T = TypeVar("T")
 MISSING: Any = object()
 # The widths of the columns these members land in (see the migrations).
 SHORT_TEXT = 255
-MAX_ID = 2**31 - 1
 MAX_SIZE = 2**63 - 1
 # The singular used to name a record of each top-level member.
 KIND_NAMES = {
@@ -123,8 +125,8 @@ class Fields:
         value = self._get(member, default)
         return self.string(member, value, max_length)
 
-    def optional_text(self, member: str, *, max_length: int = SHORT_TEXT) -> str | None:
-        value = self._get(member, MISSING)
+    def optional_text(self, member: str, *, default: Any = MISSING, max_length: int = SHORT_TEXT) -> str | None:
+        value = self._get(member, default)
         return None if value is None else self.string(member, value, max_length)
 
     def string(self, member: str, value: object, max_length: int | None) -> str:
@@ -193,12 +195,39 @@ class Fields:
 
 def app_row(fields: Fields) -> dict[str, Any]:
     slug = fields.checked("slug", parse_slug)
+    minisign_key = fields.optional_text("minisign_public_key", default=None, max_length=4096)
+    ed25519_key = fields.optional_text("ed25519_public_key", default=None)
     return {
         "id": fields.id,
         "slug": slug,
         "name": fields.text("name", default=slug, max_length=None),
         "created_at": fields.timestamp("created_at"),
+        "default_channel": fields.checked("default_channel", parse_channel_name, default=DEFAULT_CHANNEL),
+        "minisign_public_key": None
+        if minisign_key is None
+        else fields.rule("minisign_public_key", stored_minisign_key, minisign_key),
+        "ed25519_public_key": None
+        if ed25519_key is None
+        else fields.rule("ed25519_public_key", stored_ed25519_key, ed25519_key),
     }
+
+
+def signature_columns(fields: Fields, filename: str) -> dict[str, str | None]:
+    """The optional member "signatures": {"minisign"?, "ed25519"?}, as the artifact's columns."""
+    if fields.data.get("signatures") is None:
+        return {"minisign_signature": None, "ed25519_signature": None}
+    given = fields.object("signatures")
+    unknown = sorted(set(given) - {"minisign", "ed25519"})
+    if unknown:
+        raise fields.refuse("signatures", f'has the unknown member "{unknown[0]}"')
+    texts = {}
+    for kind in ("minisign", "ed25519"):
+        value = given.get(kind)
+        texts[kind] = None if value is None else fields.string(f"signatures.{kind}", value, 4 * 4096)
+    signatures = fields.rule(
+        "signatures", lambda _: stored_signatures(filename, texts["minisign"], texts["ed25519"]), ""
+    )
+    return {"minisign_signature": signatures.minisign, "ed25519_signature": signatures.ed25519}
 
 
 def release_row(fields: Fields) -> dict[str, Any]:
@@ -214,14 +243,16 @@ def release_row(fields: Fields) -> dict[str, Any]:
 
 
 def artifact_row(fields: Fields) -> dict[str, Any]:
+    filename = fields.checked("filename", parse_filename)
     return {
         "id": fields.id,
         "release_id": fields.integer("release_id", minimum=1),
-        "filename": fields.checked("filename", parse_filename),
+        "filename": filename,
         "platform": fields.checked("platform", parse_platform, default=DEFAULT_PLATFORM),
         "sha256": fields.checked("sha256", parse_sha256),
         "size": fields.integer("size", minimum=0, maximum=MAX_SIZE),
         "content_type": fields.text("content_type", default=DEFAULT_CONTENT_TYPE),
+        **signature_columns(fields, filename),
     }
 
 
@@ -264,9 +295,8 @@ def history_rows(fields: Fields) -> list[dict[str, Any]]:
 
 
 def token_row(fields: Fields) -> dict[str, Any]:
+    # An empty list is allowed: such a token authenticates and may do nothing.
     scopes = fields.array("scopes")
-    if not scopes:
-        raise fields.refuse("scopes", "is empty: a token has at least one scope")
     app = fields.optional_text("app")
     channel = fields.optional_text("channel")
     return {
@@ -347,6 +377,8 @@ def fast_artifact_row(item: object) -> dict[str, Any] | None:
         get = item.get
         artifact_id, release_id, size = item["id"], item["release_id"], item["size"]
         content_type = get("content_type", DEFAULT_CONTENT_TYPE)
+        if get("signatures") is not None:
+            return None
         row = {
             "id": artifact_id,
             "release_id": release_id,
@@ -355,6 +387,8 @@ def fast_artifact_row(item: object) -> dict[str, Any] | None:
             "sha256": parse_sha256(item["sha256"]),
             "size": size,
             "content_type": content_type,
+            "minisign_signature": None,
+            "ed25519_signature": None,
         }
     except FALLBACK:
         return None

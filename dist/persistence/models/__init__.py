@@ -4,8 +4,19 @@ from dist.persistence.models.app import AppRow
 from dist.persistence.models.artifact import ArtifactRow
 from dist.persistence.models.audit import AuditEventRow
 from dist.persistence.models.base import Base
+from dist.persistence.models.blob import BlobRow
 from dist.persistence.models.channel import ChannelEventRow, ChannelRow
 from dist.persistence.models.release import ReleaseRow
 from dist.persistence.models.token import TokenRow
 
-__all__ = ["AppRow", "ArtifactRow", "AuditEventRow", "Base", "ChannelEventRow", "ChannelRow", "ReleaseRow", "TokenRow"]
+__all__ = [
+    "AppRow",
+    "ArtifactRow",
+    "AuditEventRow",
+    "Base",
+    "BlobRow",
+    "ChannelEventRow",
+    "ChannelRow",
+    "ReleaseRow",
+    "TokenRow",
+]

@@ -6,7 +6,7 @@ import enum
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, MetaData, String, TypeDecorator
+from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Integer, MetaData, String, TypeDecorator
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import DeclarativeBase
 
@@ -53,9 +53,15 @@ def enum_column(enum_class: type[enum.Enum]) -> SAEnum:
     )
 
 
+# Ids are 64-bit everywhere. SQLite's INTEGER already is, and only an INTEGER PRIMARY KEY takes the next id by
+# itself; PostgreSQL needs BIGINT (and a bigint sequence).
+ID_TYPE = BigInteger().with_variant(Integer(), "sqlite")
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: dict[Any, Any] = {
+        int: ID_TYPE,
         datetime: UTCDateTime(),
         str: String(),
         dict[str, Any]: JSON(),

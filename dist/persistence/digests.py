@@ -1,0 +1,153 @@
+"""The digests of a blob (SHA-256, SHA-512, SHA-1), computed from its bytes in one pass.
+
+SHA-512 runs at under half SHA-256's speed: hashed after SHA-256 on one thread, it would more than double the
+cost of an upload. hashlib releases the GIL on large updates, so SHA-512 and SHA-1 each get a thread of their
+own that takes the same chunks from a short queue, while the caller's thread receives, writes and hashes
+SHA-256. The queue bounds the memory held to a few chunks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import queue
+import threading
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+CHUNK_SIZE = 1024 * 1024
+# Chunks waiting for the side threads; each up to CHUNK_SIZE (uploads gather the network's pieces to that size).
+QUEUE_DEPTH = 4
+# Below this a side thread costs more than the hashing it would take off the caller's thread.
+THREADED_FROM = 4 * CHUNK_SIZE
+FILES_IN_FLIGHT = 8
+K = TypeVar("K")
+
+
+@dataclass(frozen=True, slots=True)
+class Digests:
+    """Hex digests and size of some bytes."""
+
+    sha256: str
+    sha512: str
+    sha1: str
+    size: int
+
+
+class _SideHash:
+    """One hash fed on a thread of its own from a bounded queue."""
+
+    def __init__(self, name: str):
+        self.hash = hashlib.new(name)
+        self.chunks: queue.Queue[bytes | None] = queue.Queue(QUEUE_DEPTH)
+        self.thread = threading.Thread(target=self._run, name=f"hash-{name}", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        update = self.hash.update
+        while (chunk := self.chunks.get()) is not None:
+            update(chunk)
+
+    def finish(self) -> str:
+        self.chunks.put(None)
+        self.thread.join()
+        return self.hash.hexdigest()
+
+    def stop(self) -> None:
+        # The queue may be full of chunks nobody wants any more: empty it so the sentinel fits.
+        while self.thread.is_alive():
+            try:
+                self.chunks.put(None, timeout=0.05)
+                break
+            except queue.Full:
+                with contextlib.suppress(queue.Empty):
+                    self.chunks.get_nowait()
+        self.thread.join()
+
+
+class StreamDigests:
+    """All three digests of a stream fed chunk by chunk; SHA-512 and SHA-1 on side threads once the stream is
+    long enough to be worth them (`expected_size`, when known, decides at once)."""
+
+    def __init__(self, expected_size: int | None = None):
+        self._sha256 = hashlib.sha256()
+        self._sha512 = hashlib.sha512()
+        self._sha1 = hashlib.sha1()
+        self._sides: tuple[_SideHash, _SideHash] | None = None
+        self.size = 0
+        if expected_size is not None and expected_size >= THREADED_FROM:
+            self._start_sides()
+
+    def _start_sides(self) -> None:
+        sha512, sha1 = _SideHash("sha512"), _SideHash("sha1")
+        # What was hashed on this thread so far carries over: the side hashes continue from copies.
+        sha512.hash, sha1.hash = self._sha512.copy(), self._sha1.copy()
+        self._sides = (sha512, sha1)
+
+    def update(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        self._sha256.update(chunk)
+        if self._sides is None and self.size >= THREADED_FROM:
+            self._start_sides()
+            # The copies above were taken before this chunk.
+        if self._sides is not None:
+            for side in self._sides:
+                side.chunks.put(chunk)
+        else:
+            self._sha512.update(chunk)
+            self._sha1.update(chunk)
+
+    @property
+    def sha256(self) -> str:
+        return self._sha256.hexdigest()
+
+    def finish(self) -> Digests:
+        if self._sides is not None:
+            sha512, sha1 = (side.finish() for side in self._sides)
+            self._sides = None
+        else:
+            sha512, sha1 = self._sha512.hexdigest(), self._sha1.hexdigest()
+        return Digests(self._sha256.hexdigest(), sha512, sha1, self.size)
+
+    def close(self) -> None:
+        """Stop the side threads of a stream given up halfway."""
+        if self._sides is not None:
+            for side in self._sides:
+                side.stop()
+            self._sides = None
+
+
+def file_digests(path: str | os.PathLike[str]) -> Digests:
+    """The digests of a file, read in chunks."""
+    digests = StreamDigests(os.stat(path).st_size)
+    try:
+        with open(path, "rb") as source:
+            for chunk in iter(lambda: source.read(CHUNK_SIZE), b""):
+                digests.update(chunk)
+        return digests.finish()
+    finally:
+        digests.close()
+
+
+def _file_digests_or_none(path: str) -> Digests | None:
+    try:
+        return file_digests(path)
+    except FileNotFoundError:
+        return None
+
+
+def many_file_digests(paths: Iterable[tuple[K, str]], workers: int = 2) -> Iterator[tuple[K, Digests | None]]:
+    """The digests of many files, in order, a few read at once (small blobs are many; each costs a system call
+    or two more than its hashing); None for a file that is not there."""
+    with ThreadPoolExecutor(workers, thread_name_prefix="digests") as pool:
+        pending: list[tuple[K, Any]] = []
+        for key, path in paths:
+            pending.append((key, pool.submit(_file_digests_or_none, path)))
+            if len(pending) >= FILES_IN_FLIGHT:
+                done_key, future = pending.pop(0)
+                yield done_key, future.result()
+        for key, future in pending:
+            yield key, future.result()
