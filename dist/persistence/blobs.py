@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -50,6 +50,9 @@ class BlobRepository:
 
     def set_digests(self, sha256: str, sha512: str, sha1: str) -> None:
         self.session.execute(update(BlobRow).where(BlobRow.sha256 == sha256).values(sha512=sha512, sha1=sha1))
+
+    def remove(self, sha256: str) -> None:
+        self.session.execute(delete(BlobRow).where(BlobRow.sha256 == sha256))
 
     def created_at(self, sha256: str) -> datetime | None:
         return self.session.scalar(select(BlobRow.created_at).where(BlobRow.sha256 == sha256))

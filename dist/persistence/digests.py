@@ -40,10 +40,11 @@ class Digests:
 class _SideHash:
     """One hash fed on a thread of its own from a bounded queue."""
 
-    def __init__(self, name: str):
-        self.hash = hashlib.new(name)
+    def __init__(self, start: Any):
+        # `start` holds what was hashed so far on the caller's thread; the side thread carries on from it.
+        self.hash = start
         self.chunks: queue.Queue[bytes | None] = queue.Queue(QUEUE_DEPTH)
-        self.thread = threading.Thread(target=self._run, name=f"hash-{name}", daemon=True)
+        self.thread = threading.Thread(target=self._run, name=f"hash-{start.name}", daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
@@ -54,7 +55,8 @@ class _SideHash:
     def finish(self) -> str:
         self.chunks.put(None)
         self.thread.join()
-        return self.hash.hexdigest()
+        digest: str = self.hash.hexdigest()
+        return digest
 
     def stop(self) -> None:
         # The queue may be full of chunks nobody wants any more: empty it so the sentinel fits.
@@ -82,17 +84,14 @@ class StreamDigests:
             self._start_sides()
 
     def _start_sides(self) -> None:
-        sha512, sha1 = _SideHash("sha512"), _SideHash("sha1")
-        # What was hashed on this thread so far carries over: the side hashes continue from copies.
-        sha512.hash, sha1.hash = self._sha512.copy(), self._sha1.copy()
-        self._sides = (sha512, sha1)
+        self._sides = (_SideHash(self._sha512.copy()), _SideHash(self._sha1.copy()))
 
     def update(self, chunk: bytes) -> None:
         self.size += len(chunk)
         self._sha256.update(chunk)
         if self._sides is None and self.size >= THREADED_FROM:
+            # The copies it starts from were taken before this chunk, which goes to the side threads below.
             self._start_sides()
-            # The copies above were taken before this chunk.
         if self._sides is not None:
             for side in self._sides:
                 side.chunks.put(chunk)

@@ -15,6 +15,7 @@ from dist.persistence.models import (
     AppRow,
     ArtifactRow,
     AuditEventRow,
+    BlobRow,
     ChannelEventRow,
     ChannelRow,
     ReleaseRow,
@@ -71,6 +72,13 @@ class MaintenanceRepository:
     def referenced_blobs(self) -> Iterator[str]:
         """Each sha256 some artifact references, once."""
         query = select(ArtifactRow.sha256).distinct().order_by(ArtifactRow.sha256)
+        yield from self.session.scalars(query, execution_options={"yield_per": STREAM_BATCH})
+
+    def unreferenced_blob_rows(self) -> Iterator[str]:
+        """The sha256 of each blob row that no artifact references."""
+        query = (
+            select(BlobRow.sha256).where(~exists().where(ArtifactRow.sha256 == BlobRow.sha256)).order_by(BlobRow.sha256)
+        )
         yield from self.session.scalars(query, execution_options={"yield_per": STREAM_BATCH})
 
     def is_referenced(self, sha256: str) -> bool:

@@ -6,20 +6,20 @@ Long work reports through a `progress(task, done, total)` callback; only the CLI
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import tempfile
-import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from dist.domain.errors import Invalid, NotFound
 from dist.domain.values import SHA256_RE
+from dist.persistence.digests import file_digests
 from dist.persistence.legacy.blobs import transfer_blobs
 from dist.persistence.legacy.exporter import snapshot, write_document
 from dist.persistence.legacy.loader import Loader, LoadReport, lock_for_import, refuse_unless_empty
 from dist.persistence.maintenance import MaintenanceRepository, Progress, no_progress
-from dist.persistence.objects import CHUNK_SIZE, ObjectStore, fsync_directory
+from dist.persistence.objects import ObjectStore, fsync_directory
 from dist.persistence.uow import UnitOfWork
 
 LEGACY_FILE = "db.json"
@@ -75,28 +75,20 @@ class GcReport:
         return sum(r.size for r in self.removed)
 
 
-def _hash_blob(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as source:
-        for chunk in iter(lambda: source.read(CHUNK_SIZE), b""):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
-
-
 def _is_blob(name: str, path: Path) -> bool:
     """A regular file at objects/<aa>/<sha256>, as the object store writes them."""
     return SHA256_RE.fullmatch(name) is not None and path.parent.name == name[:2] and path.is_file()
 
 
 def verify(uow: UnitOfWork, *, progress: Progress = no_progress) -> VerifyReport:
-    """Re-hash every blob, check that every artifact's blob is there with its size, and that every reference
-    between records holds. Reports each problem found; changes nothing."""
+    """Re-hash every blob and check its row (size, SHA-512, SHA-1), that every row has its file, that every
+    artifact's blob is there with its size, and that every reference between records holds. Reports each
+    problem found; changes nothing."""
     report = VerifyReport()
-    _check_blobs(uow.objects, report, progress)
     with uow.read():
+        _check_blobs(uow, report, progress)
         repository = MaintenanceRepository(uow.session)
+        _check_rows(uow, repository, report)
         _check_artifacts(repository, uow.objects, report, progress)
         report.checked["references"] = repository.count_references()
         for dangling in repository.dangling_references():
@@ -104,7 +96,8 @@ def verify(uow: UnitOfWork, *, progress: Progress = no_progress) -> VerifyReport
     return report
 
 
-def _check_blobs(objects: ObjectStore, report: VerifyReport, progress: Progress) -> None:
+def _check_blobs(uow: UnitOfWork, report: VerifyReport, progress: Progress) -> None:
+    objects = uow.objects
     total = sum(1 for _ in objects.iter_blobs())
     for done, (name, path) in enumerate(objects.iter_blobs(), start=1):
         if done % PROGRESS_EVERY == 0 or done == total:
@@ -116,15 +109,34 @@ def _check_blobs(objects: ObjectStore, report: VerifyReport, progress: Progress)
             )
             continue
         try:
-            digest, size = _hash_blob(path)
+            digests = file_digests(path)
         except FileNotFoundError:
             continue  # removed by a concurrent gc
         report.checked["blobs"] += 1
-        report.checked["bytes"] += size
-        if digest != name:
+        report.checked["bytes"] += digests.size
+        if digests.sha256 != name:
             report.problems.append(
-                Problem("corrupt_blob", f"the blob's bytes hash to {digest}: it is damaged", sha256=name)
+                Problem("corrupt_blob", f"the blob's bytes hash to {digests.sha256}: it is damaged", sha256=name)
             )
+            continue
+        row = uow.blobs.get(name)
+        if row is None:
+            continue  # put there before its row (or before this schema): publish records it
+        if row.size != digests.size:
+            message = f"the blob's row declares {row.size} bytes, its file holds {digests.size}"
+            report.problems.append(Problem("size_mismatch", message, sha256=name, record="blob row"))
+        for kind, recorded, actual in (("SHA-512", row.sha512, digests.sha512), ("SHA-1", row.sha1, digests.sha1)):
+            if recorded is not None and recorded != actual:
+                message = f"the blob's row holds the {kind} {recorded}, its bytes hash to {actual}"
+                report.problems.append(Problem("digest_mismatch", message, sha256=name, record="blob row"))
+
+
+def _check_rows(uow: UnitOfWork, repository: MaintenanceRepository, report: VerifyReport) -> None:
+    """Rows of blobs whose file is gone, and that no artifact references (those are reported per artifact)."""
+    for sha256 in repository.unreferenced_blob_rows():
+        if not uow.objects.exists(sha256):
+            message = "the blob has a row but no file, and no artifact uses it (`dist store gc` removes the row)"
+            report.problems.append(Problem("missing_blob", message, sha256=sha256, record="blob row"))
 
 
 def _check_artifacts(
@@ -147,27 +159,37 @@ def _check_artifacts(
 
 
 def gc(uow: UnitOfWork, *, dry_run: bool = False, grace_seconds: float = GC_GRACE_SECONDS) -> GcReport:
-    """Remove blobs no artifact references and stale files in tmp/, all older than the grace period (so uploads
-    waiting to be published are kept). A dry run only reports what would go."""
+    """Remove blobs no artifact references, with their rows, once their last upload (`blobs.created_at`; the
+    file's time for a blob without a row) is older than the grace period, so uploads waiting to be published are
+    kept; and stale files in tmp/. A dry run only reports what would go."""
     report = GcReport(dry_run=dry_run)
     objects = uow.objects
-    cutoff = time.time() - grace_seconds
     candidates: list[tuple[str, Path]] = []
     with uow.read():
         repository = MaintenanceRepository(uow.session)
+        cutoff = uow.clock() - timedelta(seconds=grace_seconds)
         for name, path in objects.iter_blobs():
-            if _is_blob(name, path) and _older(path, cutoff) and not repository.is_referenced(name):
+            if _is_blob(name, path) and _older(uow, name, path, cutoff) and not repository.is_referenced(name):
                 candidates.append((name, path))
+        # Rows whose file is gone (removed by hand, or by a gc cut short before its commit) go too.
+        candidates += [
+            (sha256, objects.path(sha256))
+            for sha256 in repository.unreferenced_blob_rows()
+            if not objects.exists(sha256) and _older(uow, sha256, objects.path(sha256), cutoff)
+        ]
     if candidates:
         # The write lock keeps a publish from referencing a blob between the second look and its removal.
         with uow.write():
             repository = MaintenanceRepository(uow.session)
             for name, path in candidates:
-                if repository.is_referenced(name) or not _older(path, cutoff):
+                if repository.is_referenced(name) or not _older(uow, name, path, cutoff):
                     continue
                 size = _remove(path, dry_run)
                 if size is not None:
                     report.removed.append(Removed("blob", name, size))
+                if not dry_run:
+                    uow.blobs.remove(name)
+            uow.commit()
     for path in objects.stale_tmp_files(grace_seconds):
         size = _remove(path, dry_run)
         if size is not None:
@@ -175,9 +197,12 @@ def gc(uow: UnitOfWork, *, dry_run: bool = False, grace_seconds: float = GC_GRAC
     return report
 
 
-def _older(path: Path, cutoff: float) -> bool:
+def _older(uow: UnitOfWork, sha256: str, path: Path, cutoff: datetime) -> bool:
+    uploaded = uow.blobs.created_at(sha256)
+    if uploaded is not None:
+        return uploaded < cutoff
     try:
-        return path.stat().st_mtime < cutoff
+        return datetime.fromtimestamp(path.stat().st_mtime, UTC) < cutoff
     except FileNotFoundError:
         return False
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import text
+
 from dist.persistence.store import Store, StoreLocation
-from dist.services import releases
+from dist.services import blobs, releases
 from dist.services.releases import ArtifactSpec
+from tests.conftest import Clock
 from tests.legacy.helpers import copy_fixture, dist, read_document
 
 HOUR = 3600
@@ -115,15 +120,25 @@ def test_import_legacy_of_a_broken_store_writes_nothing(location: StoreLocation,
     assert not list((location.root / "objects").glob("*/*"))
 
 
-def test_gc_keeps_an_old_blob_uploaded_again(store: Store, location: StoreLocation) -> None:
-    payload = b"bytes uploaded long ago, and again just now"
-    sha256 = store.objects.put_stream([payload]).sha256
-    age(store.objects.path(sha256), 2 * HOUR)
+def test_gc_judges_age_by_the_last_upload_and_removes_rows_with_files(
+    store: Store, location: StoreLocation, clock: Clock
+) -> None:
+    again, once = b"bytes uploaded long ago, and again just now", b"bytes uploaded long ago, only once"
+    clock.now = datetime.now(UTC) - timedelta(hours=2)
+    blobs.upload(store.uow(), [again])
+    old_sha = blobs.upload(store.uow(), [once])[0].sha256
+    clock.now = datetime.now(UTC)
+    blob, created = blobs.upload(store.uow(), [again])
+    assert created is False
+    # The file's own time says nothing any more: the row's does.
+    age(store.objects.path(blob.sha256), 3 * HOUR)
 
-    assert store.objects.put_stream([payload]).created is False
-    assert dist(location, "store", "gc").code == 0
+    removed = dist(location, "store", "gc", "--json").json()["removed"]
 
-    assert store.objects.exists(sha256)
+    assert removed == [{"kind": "blob", "sha256": old_sha, "size": len(once)}]
+    assert store.objects.exists(blob.sha256) and not store.objects.exists(old_sha)
+    with store.uow().read() as uow:
+        assert uow.blobs.get(old_sha) is None and uow.blobs.get(blob.sha256) is not None
 
 
 def test_verify_reports_stray_files_and_gc_leaves_them(store: Store, location: StoreLocation) -> None:
@@ -140,3 +155,36 @@ def test_verify_reports_stray_files_and_gc_leaves_them(store: Store, location: S
     assert result.code == 1
     assert [p["kind"] for p in json.loads(result.out)["problems"]] == ["stray_file", "stray_file"]
     assert stray.exists()
+
+
+def test_verify_checks_rows_against_files_and_gc_drops_rows_without_files(
+    store: Store, location: StoreLocation, clock: Clock
+) -> None:
+    (published,) = publish(store, "1.0.0", b"published bytes")
+    clock.now = datetime.now(UTC) - timedelta(hours=2)
+    orphan = blobs.upload(store.uow(), [b"uploaded, never published, file lost"])[0].sha256
+    store.objects.path(orphan).unlink()
+    assert dist(location, "store", "verify", "--json").code == 1
+    with store.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE blobs SET sha512 = :bad, size = 3 WHERE sha256 = :sha"), {"bad": "0" * 128, "sha": published}
+        )
+
+    result = dist(location, "store", "verify", "--json")
+
+    assert result.code == 1
+    problems = sorted((p["kind"], p["sha256"], p.get("record")) for p in json.loads(result.out)["problems"])
+    assert problems == [
+        ("digest_mismatch", published, "blob row"),
+        ("missing_blob", orphan, "blob row"),
+        ("size_mismatch", published, "blob row"),
+    ]
+    assert dist(location, "store", "gc", "--json").json()["removed"] == []
+    with store.uow().read() as uow:
+        assert uow.blobs.get(orphan) is None
+    with store.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE blobs SET sha512 = :good, size = 15 WHERE sha256 = :sha"),
+            {"good": hashlib.sha512(b"published bytes").hexdigest(), "sha": published},
+        )
+    assert dist(location, "store", "verify", "--json").json()["ok"] is True

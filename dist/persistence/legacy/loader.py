@@ -380,7 +380,10 @@ class Loader:
         for table in (APPS, RELEASES, BLOBS, ARTIFACTS, CHANNELS, CHANNEL_EVENTS, TOKENS, AUDIT):
             self.connection.execute(
                 text(
+                    # The next id is the largest plus one (is_called true), computed by the sequence itself: the
+                    # largest may be 2^63-1, where a plus one here would overflow before any new record needs it.
                     f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                    f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"
+                    f"COALESCE((SELECT MAX(id) FROM {table.name}), 1), "
+                    f"(SELECT MAX(id) IS NOT NULL FROM {table.name}))"
                 )
             )
