@@ -44,7 +44,7 @@ def document(ed25519_public: str, signature: str) -> dict[str, Any]:
         ],
         "artifacts": [
             {
-                "id": TOP,
+                "id": 2**62 + 1,
                 "release_id": 2**62,
                 "filename": "a.zip",
                 "sha256": SHA,
@@ -56,7 +56,7 @@ def document(ed25519_public: str, signature: str) -> dict[str, Any]:
         ],
         "channels": [
             {
-                "id": TOP,
+                "id": 2**62 + 9,
                 "app_id": BIG,
                 "name": "beta",
                 "release_id": 2**62 + 5,
@@ -81,9 +81,9 @@ def document(ed25519_public: str, signature: str) -> dict[str, Any]:
                 "last_used_at": None,
             },
         ],
-        "audit": [{"id": TOP, "at": at, "actor": "cli:x", "action": "app_created", "app": "wide", "target": "wide"}],
+        "audit": [{"id": 2**62, "at": at, "actor": "cli:x", "action": "app_created", "app": "wide", "target": "wide"}],
     }
-    # In id order, as an export writes them; the signed one (of the first release) last.
+    # In id order, as an export writes them. Tokens take the largest id: nothing below makes one.
     doc["artifacts"].sort(key=lambda artifact: artifact["id"])
     return doc
 
