@@ -99,6 +99,7 @@ def parser(description: str) -> argparse.ArgumentParser:
     p.add_argument("--scale-small", type=int, default=None, help="releases of the small store (default 1000)")
     p.add_argument("--scale-large", type=int, default=None, help="releases of the large store (default 100000)")
     p.add_argument("--import-releases", type=int, default=None, help="releases to import (default 50000)")
+    p.add_argument("--migrate-releases", type=int, default=None, help="releases of the migrated store (default 50000)")
     p.add_argument("--duration", type=float, default=None, help="seconds per load-generator run (default 8)")
     p.add_argument("--repeat", type=int, default=None, help="repetitions whose median is kept (default 3)")
     p.add_argument("--connections", type=int, default=32, help="concurrent connections of the read benchmark")
@@ -114,6 +115,7 @@ FULL = {
     "scale_small": 1_000,
     "scale_large": 100_000,
     "import_releases": 50_000,
+    "migrate_releases": 50_000,
     "duration": 8.0,
     "repeat": 3,
 }
@@ -125,6 +127,7 @@ QUICK = {
     "scale_small": 100,
     "scale_large": 2_000,
     "import_releases": 2_000,
+    "migrate_releases": 2_000,
     "duration": 2.0,
     "repeat": 1,
 }
@@ -206,7 +209,14 @@ def cores() -> tuple[int | None, int | None]:
 SERVER_CPU, CLIENT_CPU = cores()
 
 
-def pinned(command: Sequence[str], cpu: int | None) -> list[str]:
+def server_cores() -> str | None:
+    """The cores for a server that works on several threads: every one but the load generator's when that
+    leaves two or more, else all of them (None: not pinned)."""
+    others = sorted(set(os.sched_getaffinity(0)) - {CLIENT_CPU}) if CLIENT_CPU is not None else []
+    return ",".join(map(str, others)) if len(others) > 1 else None
+
+
+def pinned(command: Sequence[str], cpu: int | str | None) -> list[str]:
     return ["taskset", "-c", str(cpu), *command] if cpu is not None else list(command)
 
 
@@ -237,7 +247,7 @@ def started(
     command: Sequence[str],
     logfile: Path,
     *,
-    cpu: int | None = None,
+    cpu: int | str | None = None,
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
@@ -303,7 +313,7 @@ def memory_kib(pid: int) -> dict[str, int]:
 def run_measured(
     command: Sequence[str],
     *,
-    cpu: int | None = None,
+    cpu: int | str | None = None,
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
     timeout: float = 1800,
@@ -391,7 +401,7 @@ class Server:
 
 
 @contextlib.contextmanager
-def distd(store: Path, work: Path, *extra: str, cpu: int | None = SERVER_CPU) -> Iterator[Server]:
+def distd(store: Path, work: Path, *extra: str, cpu: int | str | None = SERVER_CPU) -> Iterator[Server]:
     """A real `dist serve` process on a free loopback port, stopped when the block ends."""
     port = free_port()
     logfile = work / f"distd-{port}.log"
@@ -403,7 +413,7 @@ def distd(store: Path, work: Path, *extra: str, cpu: int | None = SERVER_CPU) ->
 
 
 @contextlib.contextmanager
-def bare(work: Path, upload_dir: Path, cpu: int | None = SERVER_CPU) -> Iterator[Server]:
+def bare(work: Path, upload_dir: Path, cpu: int | str | None = SERVER_CPU) -> Iterator[Server]:
     """The bare Starlette reference (bench/bare_app.py) under the uvicorn settings of `dist serve`."""
     port = free_port()
     logfile = work / f"bare-{port}.log"

@@ -57,6 +57,10 @@ def rows(
         )
         for a in document.get("artifacts", [])
     ]
+    # One row per distinct blob, as dist writes them: digests other than the sha256 come later, from the bytes.
+    now = stamp(datetime.now(UTC))
+    sizes = {a["sha256"]: a["size"] for a in document.get("artifacts", [])}
+    blobs = [(n, sha256, size, None, None, now) for n, (sha256, size) in enumerate(sizes.items(), start=1)]
     channels: list[Row] = []
     events: list[Row] = []
     for c in document.get("channels", []):
@@ -87,6 +91,7 @@ def rows(
     return {
         "apps": (["id", "slug", "name", "created_at"], apps),
         "releases": (["id", "app_id", "version", "notes", "status", "created_at", "created_by"], releases),
+        "blobs": (["id", "sha256", "size", "sha512", "sha1", "created_at"], blobs),
         "artifacts": (["id", "release_id", "filename", "platform", "sha256", "size", "content_type"], artifacts),
         "channels": (["id", "app_id", "name", "release_id", "created_at", "updated_at"], channels),
         "channel_events": (["id", "channel_id", "kind", "release_id", "actor", "at"], events),

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cyclopts import App, CycloptsError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from dist.cli.context import stderr
-from dist.domain.errors import DistError, ErrorKind
+from dist.domain.errors import DistError, ErrorKind, storage_failure
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -65,6 +65,14 @@ def run_guarded(app: App, tokens: Sequence[str]) -> int:
     except OperationalError as error:
         report("store.unavailable", f"the database did not answer: {error.orig}")
         return EXIT_REFUSED
+    except DBAPIError as error:
+        report("store.refused", f"the database refused the change: {' '.join(str(error.orig).split())}")
+        return EXIT_REFUSED
+    except OSError as error:
+        # A full disk, a permission, a file gone: one line naming it, never a traceback.
+        refusal = storage_failure(error)
+        report(refusal.code, refusal.message)
+        return EXIT_CODES[refusal.kind]
     except KeyboardInterrupt:
         return 130
     return result if isinstance(result, int) else EXIT_OK

@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from dist.domain.errors import DistError, ErrorKind
+from dist.domain.errors import DistError, ErrorKind, storage_failure
 
 log = logging.getLogger("dist.http")
 
@@ -24,6 +24,8 @@ STATUS: dict[ErrorKind, int] = {
     ErrorKind.INVALID: 422,
     ErrorKind.RATE_LIMITED: 429,
     ErrorKind.UNAVAILABLE: 503,
+    ErrorKind.STORAGE: 500,
+    ErrorKind.STORAGE_FULL: 507,
 }
 
 # Starlette raises HTTPException for what its router refuses by itself.
@@ -91,6 +93,12 @@ async def on_body_timeout(request: Request, exc: Exception) -> Response:
     return error_response(408, "request.timeout", str(exc), {"Connection": "close"})
 
 
+async def on_storage_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, OSError)
+    log.error("storage error on %s %s: %s", request.method, request.url.path, exc)
+    return dist_error_response(storage_failure(exc))
+
+
 async def on_unexpected(request: Request, exc: Exception) -> Response:
     # The traceback goes to the server log, never to the client.
     log.exception("unexpected error on %s %s", request.method, request.url.path)
@@ -103,5 +111,6 @@ EXCEPTION_HANDLERS = {
     HTTPException: on_http_exception,
     IntegrityError: on_integrity_error,
     OperationalError: on_database_error,
+    OSError: on_storage_error,
     Exception: on_unexpected,
 }

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -112,6 +113,9 @@ def _check_blobs(uow: UnitOfWork, report: VerifyReport, progress: Progress) -> N
             digests = file_digests(path)
         except FileNotFoundError:
             continue  # removed by a concurrent gc
+        except OSError as error:
+            report.problems.append(Problem("unreadable_blob", f"the blob cannot be read: {error}", sha256=name))
+            continue
         report.checked["blobs"] += 1
         report.checked["bytes"] += digests.size
         if digests.sha256 != name:
@@ -246,22 +250,32 @@ def export(uow: UnitOfWork, target: Path, *, progress: Progress = no_progress) -
     artifact references, then db.json, from one consistent snapshot. Returns the records written per member."""
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise Invalid("export.target_not_empty", f"{target} is not an empty directory; export into a new one")
+    created = not target.exists()
     target.mkdir(parents=True, exist_ok=True)
     exported = ObjectStore(target)
-    with uow.read():
-        connection = snapshot(uow.session)
-        transfer_blobs(uow.objects, exported, MaintenanceRepository(uow.session).referenced_blobs(), progress)
-        fd, name = tempfile.mkstemp(dir=target, prefix=".db.json-")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                counts = write_document(connection, out, progress)
-                out.flush()
-                os.fsync(out.fileno())
-            # db.json appears last and whole: a directory with a db.json is a finished export.
-            os.replace(name, target / LEGACY_FILE)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(name)
+    try:
+        with uow.read():
+            connection = snapshot(uow.session)
+            transfer_blobs(uow.objects, exported, MaintenanceRepository(uow.session).referenced_blobs(), progress)
+            fd, name = tempfile.mkstemp(dir=target, prefix=".db.json-")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as out:
+                    counts = write_document(connection, out, progress)
+                    out.flush()
+                    os.fsync(out.fileno())
+                # db.json appears last and whole: a directory with a db.json is a finished export.
+                os.replace(name, target / LEGACY_FILE)
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(name)
+    except BaseException:
+        # A failed export leaves the directory as it found it, ready for the next attempt.
+        for part in (exported.objects_dir, exported.tmp_dir):
+            shutil.rmtree(part, ignore_errors=True)
+        if created:
+            with contextlib.suppress(OSError):
+                target.rmdir()
+        raise
     fsync_directory(target)
     with contextlib.suppress(OSError):
         exported.tmp_dir.rmdir()

@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from dist.domain.errors import NotFound
 from dist.domain.values import parse_sha256
 from dist.persistence.maintenance import Progress, no_progress
 from dist.persistence.objects import ObjectStore, fsync_directory
@@ -70,19 +71,28 @@ def transfer_blobs(
         destination = f"{directory}/{sha256}"
         origin = f"{source_dir}/{prefix}/{sha256}"
         new = False
-        if linking:
-            try:
-                os.link(origin, destination)
+        try:
+            if linking:
+                try:
+                    os.link(origin, destination)
+                    new = True
+                except FileExistsError:
+                    pass
+                except OSError as error:
+                    if error.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+                        raise
+                    linking = False
+            if not linking and not os.path.exists(destination):
+                _copy(Path(origin), Path(destination), target.tmp_dir)
                 new = True
-            except FileExistsError:
-                pass
-            except OSError as error:
-                if error.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
-                    raise
-                linking = False
-        if not linking and not os.path.exists(destination):
-            _copy(Path(origin), Path(destination), target.tmp_dir)
-            new = True
+        except FileNotFoundError:
+            if os.path.exists(origin):
+                raise
+            raise NotFound(
+                "object.missing",
+                f"the blob {sha256} is missing from {source_dir}, and records reference it "
+                "(`dist store verify` lists every problem)",
+            ) from None
         if new:
             touched.add(directory)
             added += 1
