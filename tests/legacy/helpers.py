@@ -22,7 +22,7 @@ ALEMBIC = Path(sys.executable).parent / "alembic"
 
 
 def with_defaults(document: dict[str, Any]) -> dict[str, Any]:
-    """The document as FORMAT.md says it loads: absent members filled in with their documented defaults."""
+    """The document as docs/legacy.md says it loads: absent members filled in with their documented defaults."""
     filled = {member: [dict(record) for record in document.get(member, [])] for member in MEMBERS}
     for app in filled["apps"]:
         app.setdefault("name", app["slug"])

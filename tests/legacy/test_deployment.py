@@ -1,4 +1,4 @@
-"""`alembic upgrade head` on a legacy store creates the schema and imports db.json, as DESIGN.md §2 says."""
+"""`alembic upgrade head` on a legacy store creates the schema and imports db.json, as docs/legacy.md says."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""An import is all or nothing: every defect of FORMAT.md is refused whole, naming the record and the reason."""
+"""An import is all or nothing: every defect of docs/legacy.md is refused whole, naming the record and the reason."""
 
 from __future__ import annotations
 
