@@ -9,7 +9,7 @@ from dist.cli import views
 from dist.cli.context import GLOBALS, JsonFlag, print_json
 from dist.persistence.store import upgrade_store
 
-db_app = App(name="db", help="The database schema: dist db upgrade.")
+db_app = App(name="db", help="Keep the database schema current: dist db upgrade at each deploy.")
 
 
 @db_app.command
