@@ -10,6 +10,9 @@ gets a fresh copy). Each is a db.json with its objects/, in the format of docs/l
   versions, Unicode and 2,000-character notes, fractional-second timestamps, id gaps in every kind but audit,
   identical bytes in several releases and apps, audit events without `detail`, tokens in every lifecycle state
   (active, used, expired, revoked, app- and channel-scoped, scoped to an app that does not exist yet).
+- wide: typical as FORMAT allows it past what older versions took: every id moved above 2^31 (a token at
+  2^63-1), a token with no scope, app settings (default channel, minisign and Ed25519 keys) and artifacts signed
+  with both (real signatures, from fixed keys).
 - broken/*: pre-tokens with one defect each, which an import must refuse whole, naming the record: `broken-json`
   (the file cut short), `dangling-release` (a channel serving release 99999), `duplicate-slug` (app 3 takes app
   2's slug), `bad-enum` (release 3 has status `deleted`), `missing-blob` (the only blob of artifact 9 is gone),
@@ -20,15 +23,22 @@ Stores of any size come from tests/legacy/generate.py.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
 from tests.legacy.builder import File, LegacyStore
 
-GOOD = ["minimal", "pre-tokens", "typical"]
+GOOD = ["minimal", "pre-tokens", "typical", "wide"]
+WIDE_OFFSET = 3_000_000_000
+# Fixed keys, so that the fixture is the same bytes every time: Ed25519 seeds, and minisign's 8-byte key id.
+MINISIGN_SEED, ED25519_SEED, MINISIGN_KEY_ID = bytes(range(32)), bytes(range(32, 64)), bytes(range(8))
 
 
 def minimal(root: Path) -> None:
@@ -167,6 +177,57 @@ def typical(root: Path) -> None:
     store.save()
 
 
+def _minisign(key: Ed25519PrivateKey, data: bytes) -> tuple[str, str]:
+    """A minisign public key line and a prehashed signature of `data`, exactly as `minisign -S` writes them."""
+    public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    signature = key.sign(hashlib.blake2b(data, digest_size=64).digest())
+    trusted = "timestamp:1704067200\tfile:fixture\thashed"
+    global_signature = key.sign(signature + trusted.encode())
+    b64 = base64.b64encode
+    text = (
+        "untrusted comment: signature from minisign secret key\n"
+        f"{b64(b'ED' + MINISIGN_KEY_ID + signature).decode()}\n"
+        f"trusted comment: {trusted}\n{b64(global_signature).decode()}\n"
+    )
+    return b64(b"Ed" + MINISIGN_KEY_ID + public).decode(), text
+
+
+def wide(root: Path) -> None:
+    typical(root)
+    document = json.loads((root / "db.json").read_text(encoding="utf-8"))
+    for member, fields in [
+        ("apps", ["id"]),
+        ("releases", ["id", "app_id"]),
+        ("artifacts", ["id", "release_id"]),
+        ("channels", ["id", "app_id", "release_id"]),
+        ("tokens", ["id"]),
+        ("audit", ["id"]),
+    ]:
+        for record in document[member]:
+            for field in fields:
+                if record[field] is not None:
+                    record[field] += WIDE_OFFSET
+            for entry in record.get("history", []):
+                entry["release_id"] += WIDE_OFFSET
+    document["tokens"][-1]["id"] = 2**63 - 1
+    document["tokens"][0]["scopes"] = []
+    minisign_key = Ed25519PrivateKey.from_private_bytes(MINISIGN_SEED)
+    ed25519_key = Ed25519PrivateKey.from_private_bytes(ED25519_SEED)
+    for artifact in document["artifacts"]:
+        if artifact["platform"].startswith("darwin-"):
+            data = (root / "objects" / artifact["sha256"][:2] / artifact["sha256"]).read_bytes()
+            public_line, signature = _minisign(minisign_key, data)
+            ed25519 = base64.b64encode(ed25519_key.sign(data)).decode()
+            artifact["signatures"] = {"minisign": signature, "ed25519": ed25519}
+    ed25519_public = ed25519_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    document["apps"][0].update(
+        default_channel="beta",
+        minisign_public_key=public_line,
+        ed25519_public_key=base64.b64encode(ed25519_public).decode(),
+    )
+    (root / "db.json").write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def _edit(change: Callable[[dict[str, Any]], None]) -> Callable[[Path], None]:
     """A broken store: pre-tokens with `change` made to its document."""
 
@@ -208,6 +269,7 @@ WRITERS: dict[str, Callable[[Path], None]] = {
     "minimal": minimal,
     "pre-tokens": pre_tokens,
     "typical": typical,
+    "wide": wide,
     **{f"broken/{name}": write for name, write in BROKEN.items()},
 }
 
