@@ -14,9 +14,6 @@ import base64
 import binascii
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from dist.domain.errors import Invalid
 
 UNTRUSTED_PREFIX = "untrusted comment: "
@@ -175,6 +172,10 @@ def parse_ed25519_signature(text: str, filename: str) -> bytes:
 
 
 def _valid(key: bytes, signature: bytes, message: bytes | memoryview) -> bool:
+    # Imported on first use: OpenSSL's bindings cost a server some megabytes it needs only to verify a publish.
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     try:
         Ed25519PublicKey.from_public_bytes(key).verify(signature, message)
     except InvalidSignature:

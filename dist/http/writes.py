@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import anyio.from_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -13,9 +11,9 @@ from dist.domain.enums import Scope
 from dist.domain.errors import Invalid
 from dist.domain.render import render_channel, render_release
 from dist.domain.values import DEFAULT_CONTENT_TYPE, DEFAULT_PLATFORM, parse_sha256
+from dist.http.bodies import ReadAhead
 from dist.http.context import authorize, call, max_upload
 from dist.http.limits import body_chunks, declared_length, read_json
-from dist.persistence.digests import CHUNK_SIZE
 from dist.services import blobs, channels, releases
 from dist.services.releases import ArtifactSpec
 
@@ -46,29 +44,9 @@ async def upload(request: Request) -> Response:
     expected = request.headers.get("x-content-sha256")
     if expected is not None:
         expected = parse_sha256(expected.strip().lower())
-    blob, created = await call(
-        request, blobs.upload, _body_in_thread(request, length), max_size=length, expected_sha256=expected
-    )
+    async with ReadAhead(body_chunks(request, length)) as body:
+        blob, created = await call(request, blobs.upload, body.in_thread(), max_size=length, expected_sha256=expected)
     return JSONResponse({"sha256": blob.sha256, "size": blob.size}, status_code=201 if created else 200)
-
-
-def _body_in_thread(request: Request, length: int) -> Iterator[bytes]:
-    """The body as a plain iterator for the service, which runs in a worker thread: each step fetches, from the
-    event loop, pieces up to CHUNK_SIZE, so that each hop between the two moves a useful amount."""
-    pieces = body_chunks(request, length).__aiter__()
-
-    async def gather() -> bytes:
-        pending: list[bytes] = []
-        size = 0
-        async for piece in pieces:
-            pending.append(piece)
-            size += len(piece)
-            if size >= CHUNK_SIZE:
-                break
-        return b"".join(pending)
-
-    while chunk := anyio.from_thread.run(gather):
-        yield chunk
 
 
 def _artifact_specs(body: dict[str, Any]) -> list[ArtifactSpec]:

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 CHUNK_SIZE = 1024 * 1024
 # Chunks waiting for the side threads; each up to CHUNK_SIZE (uploads gather the network's pieces to that size).
-QUEUE_DEPTH = 4
+QUEUE_DEPTH = 2
 # Below this a side thread costs more than the hashing it would take off the caller's thread.
 THREADED_FROM = 4 * CHUNK_SIZE
 FILES_IN_FLIGHT = 8

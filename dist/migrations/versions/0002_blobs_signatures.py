@@ -129,6 +129,44 @@ def fill_blobs(connection: sa.Connection) -> None:
         )
 
 
+def rebuild_artifacts(connection: sa.Connection, *, signed: bool) -> None:
+    """SQLite's way to add or drop a foreign key: a new artifacts table (with this revision's columns and key, or
+    0001's), the rows copied, the old one dropped. Written out rather than left to Alembic's batch mode, whose
+    CREATE TABLE orders the constraints differently from one process to the next."""
+    id_type = sa.Integer()
+    items: list[sa.SchemaItem] = [
+        sa.Column("id", id_type, nullable=False),
+        sa.Column("release_id", id_type, nullable=False),
+        sa.Column("filename", sa.String(length=255), nullable=False),
+        sa.Column("platform", sa.String(length=64), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("content_type", sa.String(length=255), nullable=False),
+    ]
+    if signed:
+        items += [
+            sa.Column("minisign_signature", sa.Text(), nullable=True),
+            sa.Column("ed25519_signature", sa.String(length=88), nullable=True),
+        ]
+    items += [
+        sa.PrimaryKeyConstraint("id", name="pk_artifacts"),
+        sa.ForeignKeyConstraint(["release_id"], ["releases.id"], name="fk_artifacts_release_id_releases"),
+        sa.UniqueConstraint("release_id", "filename", name="uq_artifacts_release_id_filename"),
+    ]
+    if signed:
+        items.append(sa.ForeignKeyConstraint(["sha256"], ["blobs.sha256"], name="fk_artifacts_sha256_blobs"))
+    metadata = sa.MetaData()
+    sa.Table("releases", metadata, sa.Column("id", id_type, primary_key=True))
+    sa.Table("blobs", metadata, sa.Column("sha256", sa.String(length=64), unique=True))
+    new = sa.Table("_artifacts_new", metadata, *items)
+    new.create(connection)
+    shared = ", ".join(c.name for c in new.columns if c.name not in ("minisign_signature", "ed25519_signature"))
+    connection.execute(sa.text(f"INSERT INTO _artifacts_new ({shared}) SELECT {shared} FROM artifacts"))
+    connection.execute(sa.text("DROP TABLE artifacts"))
+    connection.execute(sa.text("ALTER TABLE _artifacts_new RENAME TO artifacts"))
+    connection.execute(sa.text("CREATE INDEX ix_artifacts_sha256 ON artifacts (sha256)"))
+
+
 def widen_ids(connection: sa.Connection, to: type[sa.types.TypeEngine[int]]) -> None:
     name = "bigint" if to is sa.BigInteger else "integer"
     for table, columns in ID_COLUMNS.items():
@@ -160,10 +198,12 @@ def upgrade() -> None:
     fill_blobs(connection)
     if connection.dialect.name == "postgresql":
         widen_ids(connection, sa.BigInteger)
-    with op.batch_alter_table("artifacts") as batch:
-        batch.add_column(sa.Column("minisign_signature", sa.Text(), nullable=True))
-        batch.add_column(sa.Column("ed25519_signature", sa.String(length=88), nullable=True))
-        batch.create_foreign_key(op.f("fk_artifacts_sha256_blobs"), "blobs", ["sha256"], ["sha256"])
+    if connection.dialect.name == "sqlite":
+        rebuild_artifacts(connection, signed=True)
+    else:
+        op.add_column("artifacts", sa.Column("minisign_signature", sa.Text(), nullable=True))
+        op.add_column("artifacts", sa.Column("ed25519_signature", sa.String(length=88), nullable=True))
+        op.create_foreign_key(op.f("fk_artifacts_sha256_blobs"), "artifacts", "blobs", ["sha256"], ["sha256"])
     op.add_column(
         "apps", sa.Column("default_channel", sa.String(length=32), server_default="stable", nullable=False)
     )
@@ -182,10 +222,12 @@ def downgrade() -> None:
     op.drop_column("apps", "ed25519_public_key")
     op.drop_column("apps", "minisign_public_key")
     op.drop_column("apps", "default_channel")
-    with op.batch_alter_table("artifacts") as batch:
-        batch.drop_constraint(op.f("fk_artifacts_sha256_blobs"), type_="foreignkey")
-        batch.drop_column("ed25519_signature")
-        batch.drop_column("minisign_signature")
+    if connection.dialect.name == "sqlite":
+        rebuild_artifacts(connection, signed=False)
+    else:
+        op.drop_constraint(op.f("fk_artifacts_sha256_blobs"), "artifacts", type_="foreignkey")
+        op.drop_column("artifacts", "ed25519_signature")
+        op.drop_column("artifacts", "minisign_signature")
     if connection.dialect.name == "postgresql":
         too_large = [
             table
