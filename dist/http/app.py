@@ -13,14 +13,15 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from dist.http import downloads, reads, writes
 from dist.http.cache import ReadCache, ReadCacheMiddleware
+from dist.http.contract import encode
 from dist.http.errors import EXCEPTION_HANDLERS
 from dist.http.limits import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_UPLOAD, BodyPace, HeaderLimit
-from dist.http.openapi import openapi_document
+from dist.http.openapi import OPENAPI_ANSWER, openapi_document, operation
 from dist.http.ratelimit import AuthFailures
 from dist.persistence.changes import watch_for
 from dist.persistence.store import Store, StoreLocation, open_store
@@ -33,8 +34,9 @@ WATCH_START_POLLS = 100
 WATCH_START_POLL_SECONDS = 0.02
 
 
+@operation("get", "This document (OpenAPI 3.1).", {200: None}, errors=(), extra=OPENAPI_ANSWER)
 async def openapi(request: Request) -> Response:
-    return JSONResponse(request.state.openapi)
+    return Response(request.state.openapi, media_type="application/json")
 
 
 async def releases(request: Request) -> Response:
@@ -42,6 +44,9 @@ async def releases(request: Request) -> Response:
     if request.method == "POST":
         return await writes.publish(request)
     return await reads.list_releases(request)
+
+
+releases.operations = {**reads.list_releases.operations, **writes.publish.operations}  # type: ignore[attr-defined]
 
 
 ROUTES = [
@@ -80,7 +85,7 @@ def create_app(
         return {
             "store": opened,
             "max_upload": max_upload,
-            "openapi": openapi_document(max_upload),
+            "openapi": encode(openapi_document(ROUTES, max_upload)),
             "auth_failures": AuthFailures(),
             "accel_redirect": accel_redirect,
         }
