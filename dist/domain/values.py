@@ -171,6 +171,13 @@ def parse_audit_limit(value: int | str) -> int:
     return number
 
 
+def parse_token_id(value: int | str) -> int:
+    number = _whole_number(value)
+    if number is None or not 1 <= number <= MAX_ID:
+        raise Invalid("token.invalid_id", f"{_show(value)} is not a token id (a whole number from 1)")
+    return number
+
+
 def parse_cursor(value: int | str | None) -> int | None:
     """A release page's cursor (a release id handed out with the previous page); empty or None: the first."""
     if value is None or value == "":

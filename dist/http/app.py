@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from dist.http import downloads, reads, writes
+from dist.http import admin, downloads, reads, writes
 from dist.http.cache import ReadCache, ReadCacheMiddleware
 from dist.http.contract import encode
 from dist.http.errors import EXCEPTION_HANDLERS
@@ -49,11 +49,20 @@ async def releases(request: Request) -> Response:
 releases.operations = {**reads.list_releases.operations, **writes.publish.operations}  # type: ignore[attr-defined]
 
 
+async def app_route(request: Request) -> Response:
+    if request.method == "PATCH":
+        return await admin.update_app(request)
+    return await reads.show_app(request)
+
+
+app_route.operations = {**reads.show_app.operations, **admin.update_app.operations}  # type: ignore[attr-defined]
+
+
 ROUTES = [
     Route("/healthz", reads.healthz),
     Route("/api/openapi.json", openapi),
     Route("/api/apps", reads.list_apps),
-    Route("/api/apps/{slug}", reads.show_app),
+    Route("/api/apps/{slug}", app_route, methods=["GET", "PATCH"]),
     Route("/api/apps/{slug}/releases", releases, methods=["GET", "POST"]),
     Route("/api/apps/{slug}/releases/{version}", reads.show_release),
     Route("/api/apps/{slug}/releases/{version}/yank", writes.yank, methods=["POST"]),
@@ -66,6 +75,9 @@ ROUTES = [
     Route("/api/apps/{slug}/channels/{name}/rollback", writes.rollback, methods=["POST"]),
     Route("/api/objects/{sha256}", downloads.object_by_sha256),
     Route("/api/upload", writes.upload, methods=["POST"]),
+    Route("/api/audit", admin.audit),
+    Route("/api/tokens", admin.tokens_route, methods=["GET", "POST"]),
+    Route("/api/tokens/{id}/revoke", admin.revoke_token, methods=["POST"]),
 ]
 
 

@@ -57,6 +57,7 @@ from dist.domain.values import (
     parse_platform,
     parse_sha256,
     parse_slug,
+    parse_token_id,
     parse_token_name,
     parse_version,
 )
@@ -86,7 +87,7 @@ TokenName = Annotated[str, rule(parse_token_name, r"^[^\x00-\x1f]+$", min_length
 PageLimit = Annotated[int, rule(parse_page_limit, ge=1, le=MAX_PAGE)]
 AuditLimit = Annotated[int, rule(parse_audit_limit, ge=1, le=MAX_AUDIT_LIMIT)]
 Cursor = Annotated[int, rule(parse_cursor, ge=1, le=MAX_ID)]
-RowId = Annotated[int, Meta(ge=1, le=MAX_ID)]
+TokenId = Annotated[int, rule(parse_token_id, ge=1, le=MAX_ID)]
 Timestamp = Annotated[datetime, Meta(extra_json_schema={"format": "date-time"})]
 
 
@@ -155,6 +156,10 @@ class UpdateCheckQuery(Request, forbid_unknown_fields=False):
 class AuditQuery(Request, forbid_unknown_fields=False):
     app: Slug | UnsetType = UNSET
     limit: AuditLimit | UnsetType = UNSET
+
+
+class TokenPath(Request, forbid_unknown_fields=False):
+    id: TokenId
 
 
 def given(value: T | UnsetType) -> T | None:

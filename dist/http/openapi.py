@@ -30,7 +30,7 @@ PATH_PARAMETERS: dict[str, Any] = {
     "name": contract.ChannelName,
     "filename": contract.Filename,
     "sha256": contract.Sha256,
-    "id": contract.RowId,
+    "id": contract.TokenId,
 }
 
 ERRORS = {
@@ -120,6 +120,8 @@ class _Document:
         if op.scope is not None:
             built["summary"] += f" Needs a token with the {op.scope.value} scope."
             built["security"] = [{"bearer": []}]
+            if 401 not in op.errors:
+                raise ValueError(f"{op.summary!r} needs a token but does not list 401")
         if op.body is not None:
             built["requestBody"] = {"required": op.body_required, "content": self.json(op.body)}
         extra = copy.deepcopy(op.extra)

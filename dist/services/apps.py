@@ -50,3 +50,25 @@ def show_app(uow: UnitOfWork, slug: str) -> tuple[App, list[Channel]]:
     with uow.read():
         app = require(uow, slug)
         return app, uow.channels.for_app(app)
+
+
+def update_app(uow: UnitOfWork, *, slug: str, name: str | None = None, actor: str) -> App:
+    """Change an app's settings (its display name); `app.not_found` for an unknown slug. Audited as
+    `app_updated` with the app before and after, even when nothing changed."""
+    if name is not None:
+        parse_app_name(name)
+    with uow.write():
+        app = require(uow, slug)
+        before = render_app(app)
+        if name is not None:
+            uow.apps.rename(app, name)
+        record(
+            uow,
+            actor=actor,
+            action=AuditAction.APP_UPDATED,
+            app=slug,
+            target=slug,
+            detail={"before": before, "after": render_app(app)},
+        )
+        uow.commit()
+        return app
