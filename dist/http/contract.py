@@ -143,19 +143,25 @@ class AppPatch(Request):
     name: AppName | UnsetType = UNSET
 
 
+def described(text: str) -> Meta:
+    return Meta(description=text)
+
+
 class ReleaseListQuery(Request, forbid_unknown_fields=False):
-    limit: PageLimit = DEFAULT_PAGE
-    cursor: Cursor | UnsetType = UNSET
+    limit: Annotated[PageLimit, described(f"Releases per page (default {DEFAULT_PAGE}).")] = DEFAULT_PAGE
+    cursor: Annotated[Cursor, described("next_cursor of the previous page.")] | UnsetType = UNSET
 
 
 class UpdateCheckQuery(Request, forbid_unknown_fields=False):
-    platform: Platform = DEFAULT_PLATFORM
-    current: VersionText | UnsetType = UNSET
+    platform: Annotated[Platform, described("The client's platform (default any; falls back to any).")] = (
+        DEFAULT_PLATFORM
+    )
+    current: Annotated[VersionText, described("The version the client runs.")] | UnsetType = UNSET
 
 
 class AuditQuery(Request, forbid_unknown_fields=False):
-    app: Slug | UnsetType = UNSET
-    limit: AuditLimit | UnsetType = UNSET
+    app: Annotated[Slug, described("Only the events of this app.")] | UnsetType = UNSET
+    limit: Annotated[AuditLimit, described("Only the newest N events.")] | UnsetType = UNSET
 
 
 class TokenPath(Request, forbid_unknown_fields=False):

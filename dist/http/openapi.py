@@ -125,7 +125,9 @@ class _Document:
         if op.body is not None:
             built["requestBody"] = {"required": op.body_required, "content": self.json(op.body)}
         extra = copy.deepcopy(op.extra)
-        built["responses"] = {**extra.pop("responses", {}), **built["responses"]}
+        # Answers given as they are (binary ones) come first and win over the generated ones.
+        given = extra.pop("responses", {})
+        built["responses"] = {**given, **built["responses"], **given}
         return {**built, **extra}
 
     def components(self) -> dict[str, Schema]:
@@ -152,10 +154,14 @@ def _inline(kind: Any) -> Schema:
 def _query_parameters(kind: Any) -> list[Schema]:
     schema = _inline(kind)
     found = schema["$defs"][kind.__name__]
-    return [
-        {"name": name, "in": "query", "required": False, "schema": {k: v for k, v in prop.items() if k != "title"}}
-        for name, prop in found["properties"].items()
-    ]
+    parameters = []
+    for name, prop in found["properties"].items():
+        schema = {k: v for k, v in prop.items() if k not in ("title", "description")}
+        parameter = {"name": name, "in": "query", "required": False, "schema": schema}
+        if "description" in prop:
+            parameter["description"] = prop["description"]
+        parameters.append(parameter)
+    return parameters
 
 
 def openapi_document(routes: Sequence[BaseRoute], max_upload: int) -> dict[str, Any]:
