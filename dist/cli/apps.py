@@ -9,6 +9,7 @@ from sqlalchemy.engine import make_url
 
 from dist.cli import views
 from dist.cli.context import GLOBALS, JsonFlag, actor, opened_store, print_json
+from dist.cli.errors import UsageError
 from dist.domain.render import render_app, render_channel
 from dist.persistence.store import store_exists
 from dist.services import apps
@@ -72,6 +73,11 @@ def set_(
     as_json: JsonFlag = False,
 ) -> None:
     """Change an app's settings."""
+    if all(v is None for v in (name, default_channel, minisign_public_key, ed25519_public_key)):
+        raise UsageError(
+            "usage.nothing_to_set",
+            "give a setting to change: --name, --default-channel, --minisign-public-key or --ed25519-public-key",
+        )
     with opened_store() as store:
         updated = apps.update_app(
             store.uow(),

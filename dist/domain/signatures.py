@@ -27,6 +27,8 @@ ED25519_SIGNATURE_LENGTH = 64
 # Comments are a line each; a longer one is no signature minisign wrote.
 MAX_COMMENT_LENGTH = 1024
 MAX_SIGNATURE_TEXT = 4096
+# What publish and app settings take: a signature file or key, as text or as base64 of the text.
+MAX_SIGNATURE_INPUT = 4 * MAX_SIGNATURE_TEXT
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +91,7 @@ def _b64(text: str) -> bytes | None:
 
 def _decoded_text(text: str) -> str | None:
     """The text of which `text` is the base64 (as Tauri passes keys and signatures around), or None."""
-    raw = _b64(text) if len(text) <= 4 * MAX_SIGNATURE_TEXT else None
+    raw = _b64(text) if len(text) <= MAX_SIGNATURE_INPUT else None
     if raw is None:
         return None
     try:
@@ -128,7 +130,7 @@ def parse_ed25519_public_key(text: str) -> bytes:
 
 def parse_minisign_signature(text: str, filename: str) -> MinisignSignature:
     """A minisign signature file, given as its text or base64 of it (the `.sig` file `tauri signer sign` writes)."""
-    if not isinstance(text, str) or len(text) > 4 * MAX_SIGNATURE_TEXT:
+    if not isinstance(text, str) or len(text) > MAX_SIGNATURE_INPUT:
         raise bad_signature(filename, "minisign", "is not a minisign signature file")
     if not text.lstrip().startswith(UNTRUSTED_PREFIX):
         text = _decoded_text(text) or ""

@@ -6,26 +6,18 @@ from collections.abc import Callable
 
 from dist.domain.entities import App, Channel
 from dist.domain.enums import AuditAction
-from dist.domain.errors import Conflict, Invalid, NotFound
+from dist.domain.errors import Conflict, NotFound
 from dist.domain.render import render_app
 from dist.domain.signatures import stored_ed25519_key, stored_minisign_key
-from dist.domain.values import is_storable_text, parse_channel_name, parse_slug
+from dist.domain.values import parse_app_name, parse_channel_name, parse_slug
 from dist.persistence.uow import UnitOfWork
 from dist.services.audit import record
-
-MAX_NAME_LENGTH = 200
-
-
-def _check_name(name: str) -> str:
-    if not 1 <= len(name) <= MAX_NAME_LENGTH or any(ord(c) < 0x20 for c in name) or not is_storable_text(name):
-        raise Invalid("app.invalid_name", f"an app name is 1-{MAX_NAME_LENGTH} printable characters")
-    return name
 
 
 def find_or_create(uow: UnitOfWork, *, slug: str, name: str | None, actor: str) -> tuple[App, bool]:
     """The app `slug`, created (with its `app_created` event) when it does not exist yet."""
     parse_slug(slug)
-    app, created = uow.apps.create_if_absent(App(slug=slug, name=_check_name(name or slug), created_at=uow.clock()))
+    app, created = uow.apps.create_if_absent(App(slug=slug, name=parse_app_name(name or slug), created_at=uow.clock()))
     if created:
         record(uow, actor=actor, action=AuditAction.APP_CREATED, app=slug, target=slug, detail=render_app(app))
     return app, created
@@ -82,20 +74,27 @@ def update_app(
 ) -> App:
     """Change an app's settings: those given (None: unchanged; an empty key: removed). Public keys are accepted
     in the forms their tools print (see dist.domain.signatures) and stored in one form; an invalid one is
-    `app.invalid_public_key`. Audited as `app_updated`."""
-    if all(v is None for v in (name, default_channel, minisign_public_key, ed25519_public_key)):
-        raise Invalid("app.no_change", "give at least one setting to change")
+    `app.invalid_public_key`. `app.not_found` for an unknown slug. Audited as `app_updated` with the app before
+    and after, even when nothing changed."""
     if name is not None:
-        _check_name(name)
+        parse_app_name(name)
     if default_channel is not None:
         parse_channel_name(default_channel)
     with uow.write():
         app = require(uow, slug)
+        before = render_app(app)
         app.name = name if name is not None else app.name
         app.default_channel = default_channel if default_channel is not None else app.default_channel
         app.minisign_public_key = _key(minisign_public_key, app.minisign_public_key, stored_minisign_key)
         app.ed25519_public_key = _key(ed25519_public_key, app.ed25519_public_key, stored_ed25519_key)
         uow.apps.update_settings(app)
-        record(uow, actor=actor, action=AuditAction.APP_UPDATED, app=slug, target=slug, detail=render_app(app))
+        record(
+            uow,
+            actor=actor,
+            action=AuditAction.APP_UPDATED,
+            app=slug,
+            target=slug,
+            detail={"before": before, "after": render_app(app)},
+        )
         uow.commit()
         return app

@@ -20,7 +20,7 @@ def test_app_set_changes_settings_and_refuses_bad_keys(dist: Dist, tmp_path: Pat
     assert dist("app", "show", "demo", "--json").json()["minisign_public_key"] == key.public_line
     dist("app", "set", "demo", "--ed25519-public-key", "not a key").refused("app.invalid_public_key")
     dist("app", "set", "nope", "--name", "x").refused("app.not_found")
-    dist("app", "set", "demo").refused("app.no_change")
+    usage_failed(dist("app", "set", "demo"), "usage.nothing_to_set")
     assert dist("app", "set", "demo", "--minisign-public-key", "", "--json").json()["minisign_public_key"] is None
 
 

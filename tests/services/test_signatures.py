@@ -119,7 +119,6 @@ def test_with_keys_set_good_signatures_publish_and_bad_ones_write_nothing(
 
 def test_app_settings_are_validated_audited_and_removable(uow: UnitOfWork, minisign_key: MinisignKey) -> None:
     apps.create_app(uow, slug="demo", actor=ACTOR)
-    assert refused(lambda: apps.update_app(uow, slug="demo", actor=ACTOR)).code == "app.no_change"
     assert refused(lambda: apps.update_app(uow, slug="nope", name="x", actor=ACTOR)).code == "app.not_found"
     bad_key = refused(lambda: apps.update_app(uow, slug="demo", minisign_public_key="RWnope", actor=ACTOR))
     assert bad_key.code == "app.invalid_public_key"
@@ -135,4 +134,8 @@ def test_app_settings_are_validated_audited_and_removable(uow: UnitOfWork, minis
     cleared = apps.update_app(uow, slug="demo", minisign_public_key="", actor=ACTOR)
     assert cleared.minisign_public_key is None and cleared.default_channel == "beta"
     updates = [e for e in audit.list_events(uow) if e.action == "app_updated"]
-    assert [e.detail["default_channel"] for e in updates] == ["beta", "beta"]
+    assert [(e.detail["before"]["default_channel"], e.detail["after"]["default_channel"]) for e in updates] == [
+        ("stable", "beta"),
+        ("beta", "beta"),
+    ]
+    assert updates[-1].detail["after"]["minisign_public_key"] is None
