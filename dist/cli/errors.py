@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
 from cyclopts import App, CycloptsError
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from dist.cli.context import stderr
 from dist.domain.errors import DistError, ErrorKind, storage_failure
@@ -62,17 +62,21 @@ def run_guarded(app: App, tokens: Sequence[str]) -> int:
     except DistError as error:
         report(error.code, error.message)
         return EXIT_CODES[error.kind]
-    except OperationalError as error:
-        report("store.unavailable", f"the database did not answer: {error.orig}")
-        return EXIT_REFUSED
-    except DBAPIError as error:
-        report("store.refused", f"the database refused the change: {' '.join(str(error.orig).split())}")
-        return EXIT_REFUSED
     except OSError as error:
         # A full disk, a permission, a file gone: one line naming it, never a traceback.
         refusal = storage_failure(error)
         report(refusal.code, refusal.message)
         return EXIT_CODES[refusal.kind]
+    except Exception as error:
+        # SQLAlchemy is loaded only for a local store (never in remote mode), so its errors are matched by name.
+        exc = sys.modules.get("sqlalchemy.exc")
+        if exc is None or not isinstance(error, exc.DBAPIError):
+            raise
+        if isinstance(error, exc.OperationalError):
+            report("store.unavailable", f"the database did not answer: {error.orig}")
+        else:
+            report("store.refused", f"the database refused the change: {' '.join(str(error.orig).split())}")
+        return EXIT_REFUSED
     except KeyboardInterrupt:
         return 130
     return result if isinstance(result, int) else EXIT_OK

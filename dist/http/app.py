@@ -19,8 +19,9 @@ from starlette.routing import Route
 from dist.http import admin, downloads, reads, writes
 from dist.http.cache import ReadCache, ReadCacheMiddleware
 from dist.http.contract import encode
+from dist.http.defaults import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_UPLOAD
 from dist.http.errors import EXCEPTION_HANDLERS
-from dist.http.limits import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_UPLOAD, BodyPace, HeaderLimit
+from dist.http.limits import BodyPace, HeaderLimit
 from dist.http.openapi import OPENAPI_ANSWER, openapi_document, operation
 from dist.http.ratelimit import AuthFailures
 from dist.persistence.changes import watch_for
@@ -78,6 +79,7 @@ ROUTES = [
     Route("/api/audit", admin.audit),
     Route("/api/tokens", admin.tokens_route, methods=["GET", "POST"]),
     Route("/api/tokens/{id}/revoke", admin.revoke_token, methods=["POST"]),
+    Route("/api/token", admin.current_token),
 ]
 
 
