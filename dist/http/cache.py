@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dist.persistence.changes import ChangeWatch
@@ -19,8 +20,9 @@ from dist.persistence.changes import ChangeWatch
 MAX_ENTRIES = 4096
 MAX_BYTES = 16 * 1024 * 1024
 MAX_ENTRY_BYTES = 1024 * 1024
-# The public reads: apps, releases, channels, history and the update check, but not artifact downloads.
-CACHED_PREFIX = "/api/apps"
+# The public reads: apps, releases, channels, history, the update check and the feeds, but not downloads.
+CACHED_PREFIXES = ("/api/apps", "/feeds/")
+FEEDS_PREFIX = "/feeds/"
 NOT_CACHED = "/artifacts/"
 SAFE_METHODS = ("GET", "HEAD")
 
@@ -97,10 +99,13 @@ class ReadCacheMiddleware:
             return
         path: str = scope["path"]
         generation = self.cache.current() if method == "GET" else None
-        if generation is None or not path.startswith(CACHED_PREFIX) or NOT_CACHED in path:
+        if generation is None or not path.startswith(CACHED_PREFIXES) or NOT_CACHED in path:
             await self.app(scope, receive, send)
             return
         key = path.encode() + b"?" + scope["query_string"]
+        if path.startswith(FEEDS_PREFIX):
+            # A feed's URLs may come from the request's scheme and Host (no public URL set): one answer each.
+            key += b"#" + scope["scheme"].encode() + b"://" + Headers(scope=scope).get("host", "").encode()
         answer = self.cache.get(key)
         if answer is not None:
             await send({"type": "http.response.start", "status": answer.status, "headers": answer.headers})

@@ -236,6 +236,59 @@ def _download(summary: str, parameters: list[Schema]) -> dict[str, Any]:
     return _get(described, responses, parameters)
 
 
+def _feed(summary: str, media_type: str, parameters: list[Schema], *, no_update: bool = False) -> dict[str, Any]:
+    schema: Schema = {"type": "object"} if media_type == JSON else STRING
+    responses: dict[str, Any] = {
+        "200": {
+            "description": "The feed, with an ETag over its bytes.",
+            "headers": {"ETag": {"schema": STRING}, "Cache-Control": {"schema": STRING}},
+            "content": {media_type: {"schema": schema}},
+        },
+        "304": {"description": "If-None-Match matched: the client's copy is current."},
+        **_errors("404", "422"),
+    }
+    if no_update:
+        responses["204"] = {"description": "The client's version is up to date."}
+    return _get(summary, responses, parameters)
+
+
+def _feed_paths() -> dict[str, Any]:
+    slug, channel = _path("slug", SLUG), _path("channel", CHANNEL)
+    platform, version = _path("platform", PLATFORM), _path("version", VERSION)
+    return {
+        "/feeds/{slug}/electron/{file}": _feed(
+            "electron-updater's channel file: <channel>.yml (Windows), -mac.yml, -linux.yml, -linux-arm64.yml.",
+            "application/yaml",
+            [slug, _path("file", STRING)],
+        ),
+        "/feeds/{slug}/squirrel/{channel}/{platform}/{version}": _feed(
+            "Squirrel.Mac (Electron's autoUpdater): the .zip to update to.",
+            JSON,
+            [slug, channel, platform, version],
+            no_update=True,
+        ),
+        "/feeds/{slug}/squirrel/{channel}/{platform}/{version}/RELEASES": _feed(
+            "Squirrel.Windows: one line 'SHA1 URL SIZE' per full .nupkg.",
+            "text/plain",
+            [slug, channel, platform, version],
+        ),
+        "/feeds/{slug}/tauri/{channel}.json": _feed(
+            "Tauri v2's static JSON: every platform with a minisign-signed artifact.", JSON, [slug, channel]
+        ),
+        "/feeds/{slug}/tauri/{channel}/{target}/{arch}/{current_version}": _feed(
+            "Tauri v2's dynamic endpoint: the signed artifact for {target}-{arch}.",
+            JSON,
+            [slug, channel, _path("target", STRING), _path("arch", STRING), _path("current_version", VERSION)],
+            no_update=True,
+        ),
+        "/feeds/{slug}/sparkle/appcast.xml": _feed(
+            "Sparkle's appcast: an item per channel.",
+            "application/rss+xml",
+            [slug, _query("platform", PLATFORM, "The artifact's platform (default darwin-universal, else darwin-*).")],
+        ),
+    }
+
+
 def openapi_document(max_upload: int) -> dict[str, Any]:
     """The OpenAPI 3.0 document of the API, with the upload cap this server was started with."""
     slug, version, name = _path("slug", SLUG), _path("version", VERSION), _path("name", CHANNEL)
@@ -347,6 +400,7 @@ def openapi_document(max_upload: int) -> dict[str, Any]:
             ],
         ),
     }
+    paths.update(_feed_paths())
     paths["/api/upload"]["post"]["requestBody"] = {
         "required": True,
         "content": {
