@@ -24,8 +24,8 @@ SUFFIX_PLATFORMS: tuple[tuple[str, str], ...] = (
     ("-mac", "darwin-"),
     ("", "windows-"),
 )
-# Characters outside YAML's printable set, and the line separators that a YAML reader would fold.
-YAML_UNSAFE_RE = re.compile("[\x7f-\x84\x86-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
+# Characters outside YAML's printable set, and the line breaks (NEL, LS, PS) that a YAML reader would fold.
+YAML_UNSAFE_RE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
 
 
 @dataclass(frozen=True, slots=True)
