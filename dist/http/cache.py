@@ -24,6 +24,7 @@ MAX_ENTRY_BYTES = 1024 * 1024
 CACHED_PREFIXES = ("/api/apps", "/feeds/")
 FEEDS_PREFIX = "/feeds/"
 NOT_CACHED = "/artifacts/"
+NO_CACHE_PARAMETER = b"noCache="
 SAFE_METHODS = ("GET", "HEAD")
 
 
@@ -81,6 +82,18 @@ class ReadCache:
             self._bytes -= len(old.body) + len(old_key)
 
 
+def feed_key(scope: Scope) -> bytes:
+    """A feed's cache key. Its URLs may come from the request's scheme and Host (no public URL set): one
+    answer for each. electron-updater adds a random `noCache` parameter to every check, which no feed reads:
+    left in, it would make every check a miss and push the other answers out."""
+    path: str = scope["path"]
+    scheme: str = scope["scheme"]
+    parameters: list[bytes] = scope["query_string"].split(b"&")
+    query = b"&".join(p for p in parameters if not p.startswith(NO_CACHE_PARAMETER))
+    host = Headers(scope=scope).get("host", "")
+    return f"{path}?".encode() + query + f"#{scheme}://{host}".encode()
+
+
 class ReadCacheMiddleware:
     """Answers cached GETs of the public read routes and records new ones; any other method invalidates the
     cache when it answers (its transaction has committed by then) and when it ends."""
@@ -104,8 +117,7 @@ class ReadCacheMiddleware:
             return
         key = path.encode() + b"?" + scope["query_string"]
         if path.startswith(FEEDS_PREFIX):
-            # A feed's URLs may come from the request's scheme and Host (no public URL set): one answer each.
-            key += b"#" + scope["scheme"].encode() + b"://" + Headers(scope=scope).get("host", "").encode()
+            key = feed_key(scope)
         answer = self.cache.get(key)
         if answer is not None:
             await send({"type": "http.response.start", "status": answer.status, "headers": answer.headers})

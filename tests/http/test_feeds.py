@@ -177,3 +177,14 @@ def test_feeds_agree_with_the_update_check(client: TestClient, publisher: dict[s
         mine = [i for i in items if (i.findtext("sparkle:channel", namespaces=NS) or "stable") == channel]
         served = json.loads(client.get(f"/api/apps/demo/channels/{channel}").content)["release"]
         assert [i.findtext("sparkle:version", namespaces=NS) for i in mine] == [served]
+
+
+def test_electron_updaters_no_cache_parameter_still_hits_the_cache(
+    client: TestClient, publisher: dict[str, str]
+) -> None:
+    publish(client, publisher, "1.0.0", mac_zip("1.0.0"), channel="stable")
+    cached_twice(client, f"{MAC}/0.1.0")
+    hits = cache_of(client).hits
+    for stamp in ("1ab", "1ac", "1ad"):
+        assert client.get(f"{MAC}/0.1.0?noCache={stamp}").json()["name"] == "1.0.0"
+    assert cache_of(client).hits == hits + 3
