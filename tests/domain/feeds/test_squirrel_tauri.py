@@ -83,3 +83,26 @@ def test_tauri_static_maps_each_signed_platform_once() -> None:
     with pytest.raises(DistError) as caught:
         tauri.static(channel_feed(feed_file("d.deb", "linux-x86_64")))
     assert caught.value.code == "feed.unsigned"
+
+
+@pytest.mark.parametrize(
+    ("requested", "expected"),
+    [
+        ("darwin-aarch64", "Demo-arm.zip"),
+        ("darwin-arm64", "Demo-arm.zip"),
+        ("darwin-x64", "Demo-universal.zip"),
+        ("darwin-x86_64", "Demo-any.zip"),
+    ],
+)
+def test_squirrel_reads_electrons_platform_names(requested: str, expected: str) -> None:
+    feed = channel_feed(
+        feed_file("Demo-arm.zip", "darwin-aarch64"),
+        feed_file("Demo-universal.zip", "darwin-universal"),
+        feed_file("Demo-any.zip", "any"),
+    )
+    assert squirrel.mac_update(feed, requested)["url"].endswith(expected)
+
+
+def test_squirrel_windows_reads_electrons_platform_name() -> None:
+    full = feed_file("Demo-1.2.0-full.nupkg", "windows-x86_64")
+    assert squirrel.render_releases(channel_feed(full), "win32-x64").decode().split()[1] == full.url
