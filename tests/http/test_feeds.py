@@ -188,3 +188,15 @@ def test_electron_updaters_no_cache_parameter_still_hits_the_cache(
     for stamp in ("1ab", "1ac", "1ad"):
         assert client.get(f"{MAC}/0.1.0?noCache={stamp}").json()["name"] == "1.0.0"
     assert cache_of(client).hits == hits + 3
+
+
+def test_a_promote_through_another_server_shows_in_the_feeds(
+    client: TestClient, store: Store, publisher: dict[str, str]
+) -> None:
+    publish(client, publisher, "1.0.0", mac_zip("1.0.0"), channel="stable")
+    publish(client, publisher, "1.1.0", mac_zip("1.1.0"))
+    assert cached_twice(client, f"{MAC}/0.1.0")["name"] == "1.0.0"
+    with TestClient(create_app(store, max_upload=SMALL_UPLOAD_CAP), raise_server_exceptions=False) as other:
+        moved = other.post("/api/apps/demo/channels/stable/promote", json={"version": "1.1.0"}, headers=publisher)
+        assert moved.status_code == 200
+    assert client.get(f"{MAC}/0.1.0").json()["name"] == "1.1.0"
