@@ -80,6 +80,12 @@ class Distd:
         response = httpx.post(f"{self.url}/api/apps/{app}/releases", json=body, headers=self.auth, timeout=30)
         assert response.status_code == 201, response.text
 
+    def dist_ok(self, *args: str) -> bool:
+        """Run a `dist` command on the server's store; True when it succeeds (its stderr shown when not)."""
+        done = self.server.dist(*args)
+        assert done.returncode == 0, done.stderr
+        return True
+
     def get(self, path: str) -> httpx.Response:
         return httpx.get(self.url + path, timeout=30)
 
