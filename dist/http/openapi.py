@@ -255,11 +255,14 @@ def _feed(summary: str, media_type: str, parameters: list[Schema], *, no_update:
 def _feed_paths() -> dict[str, Any]:
     slug, channel = _path("slug", SLUG), _path("channel", CHANNEL)
     platform, version = _path("platform", PLATFORM), _path("version", VERSION)
+    # Tauri's {{target}} and {{arch}}: the two halves of a platform name.
+    half: Schema = {**PLATFORM, "maxLength": MAX_PLATFORM_LENGTH // 2 - 1}
+    channel_file: Schema = {"type": "string", "pattern": _anchored(CHANNEL_RE.pattern + r"\.yml"), "maxLength": 36}
     return {
         "/feeds/{slug}/electron/{file}": _feed(
             "electron-updater's channel file: <channel>.yml (Windows), -mac.yml, -linux.yml, -linux-arm64.yml.",
             "application/yaml",
-            [slug, _path("file", STRING)],
+            [slug, _path("file", channel_file)],
         ),
         "/feeds/{slug}/squirrel/{channel}/{platform}/{version}": _feed(
             "Squirrel.Mac (Electron's autoUpdater): the .zip to update to.",
@@ -278,7 +281,7 @@ def _feed_paths() -> dict[str, Any]:
         "/feeds/{slug}/tauri/{channel}/{target}/{arch}/{current_version}": _feed(
             "Tauri v2's dynamic endpoint: the signed artifact for {target}-{arch}.",
             JSON,
-            [slug, channel, _path("target", STRING), _path("arch", STRING), _path("current_version", VERSION)],
+            [slug, channel, _path("target", half), _path("arch", half), _path("current_version", VERSION)],
             no_update=True,
         ),
         "/feeds/{slug}/sparkle/appcast.xml": _feed(

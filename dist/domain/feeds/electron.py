@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from dist.domain.errors import NotFound
 from dist.domain.feeds.model import ChannelFeed, FeedFile
 from dist.domain.render import timestamp
+from dist.domain.values import CHANNEL_RE
 
 # What electron-updater appends to the channel for each operating system (Windows appends nothing).
 SUFFIX_PLATFORMS: tuple[tuple[str, str], ...] = (
@@ -41,12 +42,13 @@ class ChannelFile:
 
 def parse_channel_file(name: str) -> ChannelFile:
     """`beta-mac.yml` → channel beta, darwin-*; `latest.yml` → latest, windows-*. A channel named like a suffix
-    (`x-mac`) is read as the suffix, as electron-updater always appends it."""
+    (`x-mac`) is read as the suffix, as electron-updater always appends it, unless what is left is no channel
+    name (`x--mac`)."""
     if not name.endswith(".yml") or len(name) == len(".yml"):
         raise NotFound("feed.not_found", f"{name!r} is not an electron-updater channel file (<channel>.yml)")
     stem = name[: -len(".yml")]
     for suffix, platform in SUFFIX_PLATFORMS:
-        if suffix and stem.endswith(suffix) and len(stem) > len(suffix):
+        if suffix and stem.endswith(suffix) and CHANNEL_RE.fullmatch(stem[: -len(suffix)]):
             return ChannelFile(stem[: -len(suffix)], platform)
     return ChannelFile(stem, "windows-")
 

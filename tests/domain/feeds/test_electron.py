@@ -27,6 +27,7 @@ from tests.domain.feeds.conftest import channel_feed, feed_file
         ("beta-linux-arm64.yml", "beta", "linux-aarch64"),
         ("rc-1-mac.yml", "rc-1", "darwin-"),
         ("mac.yml", "mac", "windows-"),
+        ("x--mac.yml", "x--mac", "windows-"),
     ],
 )
 def test_channel_file_names(name: str, channel: str, platform: str) -> None:
