@@ -21,8 +21,9 @@ from dist.http import admin, downloads, feeds, reads, writes
 from dist.http.cache import ReadCache, ReadCacheMiddleware
 from dist.http.conditional import ConditionalGet
 from dist.http.contract import encode
+from dist.http.defaults import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_UPLOAD
 from dist.http.errors import EXCEPTION_HANDLERS
-from dist.http.limits import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_UPLOAD, BodyPace, HeaderLimit
+from dist.http.limits import BodyPace, HeaderLimit
 from dist.http.openapi import OPENAPI_ANSWER, openapi_document, operation
 from dist.http.ratelimit import AuthFailures
 from dist.persistence.changes import watch_for
@@ -81,6 +82,7 @@ ROUTES = [
     Route("/api/audit", admin.audit),
     Route("/api/tokens", admin.tokens_route, methods=["GET", "POST"]),
     Route("/api/tokens/{id}/revoke", admin.revoke_token, methods=["POST"]),
+    Route("/api/token", admin.current_token),
     Route("/feeds/{slug}/electron/{file}", feeds.electron_channel_file),
     Route("/feeds/{slug}/squirrel/{channel}/{platform}/{version}", feeds.squirrel_mac),
     Route("/feeds/{slug}/squirrel/{channel}/{platform}/{version}/RELEASES", feeds.squirrel_windows),
