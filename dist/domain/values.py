@@ -27,6 +27,8 @@ SEMVER_RE = re.compile(
     # ASCII: without it \d also matches other scripts' digits, which SemVer does not allow.
     re.ASCII,
 )
+# http(s)://host[:port][/prefix]: printable ASCII without spaces, quotes, angle brackets, '?' or '#'.
+PUBLIC_URL_RE = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+(?:/[!$&'()*+,;=:@%A-Za-z0-9._~/-]*)?")
 DEFAULT_PLATFORM = "any"
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 MAX_VERSION_LENGTH = 128
@@ -269,3 +271,16 @@ def parse_version(text: str) -> str:
     """Check that `text` is a SemVer version and return it unchanged."""
     Version.parse(text)
     return text
+
+
+def parse_public_url(value: str) -> str:
+    """The URL where clients reach distd (behind a proxy, its public address): http(s), a host, maybe a path
+    prefix; no query or fragment. Returned without a trailing slash, ready for paths to be appended."""
+    text = value.strip() if isinstance(value, str) else ""
+    match = PUBLIC_URL_RE.fullmatch(text)
+    if match is None:
+        raise Invalid(
+            "server.invalid_public_url",
+            f"{_show(value)} is not a public URL such as https://updates.example.com or https://example.com/dist",
+        )
+    return text.rstrip("/")
