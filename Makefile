@@ -50,10 +50,12 @@ bench: install
 # `make clients`: the real updaters that tests/clients runs against distd. npm packages (pinned by
 # tests/clients/package-lock.json) go into .cache/node; node, npm and minisign come from the system's packages.
 clients:
-	@if ! command -v node >/dev/null || ! command -v npm >/dev/null || ! command -v minisign >/dev/null; then \
+	@missing=""; command -v minisign >/dev/null || missing="minisign"; \
+	{ command -v node >/dev/null && command -v npm >/dev/null; } || missing="$$missing nodejs npm"; \
+	if [ -n "$$missing" ]; then \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y minisign nodejs npm \
-		|| { $$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y minisign nodejs npm; }; \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing \
+		|| { $$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; }; \
 	fi
 	mkdir -p .cache/node
 	cp tests/clients/package.json tests/clients/package-lock.json .cache/node/
