@@ -16,8 +16,15 @@ from tests.reliability.conftest import Outputs, Servers, Size, admin_secret
 from tests.support import BIN, Server
 
 # Refusals of schema-valid requests that no schema can rule out: a blob that was never uploaded, a body that
-# does not hash to the X-Content-SHA256 the client sent, and a token expiry that is already past.
-ALLOWED_REJECTIONS = ('"object.missing"', '"upload.digest_mismatch"', '"token.invalid_expiry"')
+# does not hash to the X-Content-SHA256 the client sent, a token expiry that is already past, a public key whose
+# text has the shape of one but does not decode to a key, and a signature that does not verify.
+ALLOWED_REJECTIONS = (
+    '"object.missing"',
+    '"upload.digest_mismatch"',
+    '"token.invalid_expiry"',
+    '"app.invalid_public_key"',
+    '"artifact.bad_signature"',
+)
 
 
 @pytest.fixture
