@@ -76,6 +76,14 @@ def serve(
             help="Behind nginx: downloads answer with X-Accel-Redirect to this internal location (/_dist_objects/).",
         ),
     ] = None,
+    webhooks_allow_private: Annotated[
+        bool,
+        Parameter(
+            negative=(),
+            help="Let webhooks reach loopback, private and link-local addresses (refused by default, so that a "
+            "webhook cannot probe the network distd runs in).",
+        ),
+    ] = False,
 ) -> int:
     """Serve the HTTP API (distd) on the store."""
     location = GLOBALS.location()
@@ -101,4 +109,5 @@ def serve(
         max_upload=max_upload,
         body_timeout=body_timeout,
         accel_redirect=accel_redirect,
+        webhooks_allow_private=webhooks_allow_private,
     )

@@ -16,18 +16,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from dist.http import downloads, reads, writes
+from dist.delivery.worker import DeliveryWorker
+from dist.http import downloads, reads, webhooks, writes
 from dist.http.cache import ReadCache, ReadCacheMiddleware
 from dist.http.errors import EXCEPTION_HANDLERS
 from dist.http.limits import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_UPLOAD, BodyPace, HeaderLimit
 from dist.http.openapi import openapi_document
 from dist.http.ratelimit import AuthFailures
-from dist.persistence.changes import watch_for
+from dist.persistence.changes import ChangeWatch, watch_for
 from dist.persistence.store import Store, StoreLocation, open_store
 
 MAX_UPLOAD_ENV = "DIST_MAX_UPLOAD"
 BODY_TIMEOUT_ENV = "DIST_BODY_TIMEOUT"
 ACCEL_REDIRECT_ENV = "DIST_ACCEL_REDIRECT"
+WEBHOOKS_ALLOW_PRIVATE_ENV = "DIST_WEBHOOKS_ALLOW_PRIVATE"
 # How long startup waits for the change watch before serving uncached (PostgreSQL's listener connecting).
 WATCH_START_POLLS = 100
 WATCH_START_POLL_SECONDS = 0.02
@@ -61,6 +63,10 @@ ROUTES = [
     Route("/api/apps/{slug}/channels/{name}/rollback", writes.rollback, methods=["POST"]),
     Route("/api/objects/{sha256}", downloads.object_by_sha256),
     Route("/api/upload", writes.upload, methods=["POST"]),
+    Route("/api/webhooks", webhooks.webhooks, methods=["GET", "POST"]),
+    Route("/api/webhooks/deliveries", webhooks.list_deliveries),
+    Route("/api/webhooks/deliveries/{id:int}/redeliver", webhooks.redeliver, methods=["POST"]),
+    Route("/api/webhooks/{id:int}", webhooks.delete, methods=["DELETE"]),
 ]
 
 
@@ -70,11 +76,15 @@ def create_app(
     max_upload: int = DEFAULT_MAX_UPLOAD,
     body_timeout: float = DEFAULT_BODY_TIMEOUT,
     accel_redirect: str | None = None,
+    deliver_webhooks: bool = True,
+    webhooks_allow_private: bool = False,
 ) -> Starlette:
     """The HTTP API over a store: given a location it opens the store at startup and closes it at shutdown;
     given an open Store it uses it and leaves closing it to the caller. A request body that stalls for
     `body_timeout` seconds is refused with 408. With `accel_redirect`, downloads answer with an
-    X-Accel-Redirect to that prefix and no body, for nginx in front to send the file."""
+    X-Accel-Redirect to that prefix and no body, for nginx in front to send the file. While it serves, a
+    delivery worker sends the store's webhook deliveries (unless not `deliver_webhooks`), refusing endpoints
+    on private addresses unless `webhooks_allow_private`."""
 
     def state(opened: Store) -> dict[str, Any]:
         return {
@@ -87,15 +97,18 @@ def create_app(
 
     cache = ReadCache()
 
+    def worker(opened: Store) -> DeliveryWorker | None:
+        return DeliveryWorker(opened, allow_private=webhooks_allow_private) if deliver_webhooks else None
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         if isinstance(source, Store):
-            async with watching(cache, source):
+            async with watching(cache, source, worker(source)):
                 yield state(source)
             return
         opened = await run_in_threadpool(open_store, source)
         try:
-            async with watching(cache, opened):
+            async with watching(cache, opened, worker(opened)):
                 yield state(opened)
         finally:
             opened.close()
@@ -115,30 +128,45 @@ def create_app(
 
 
 @asynccontextmanager
-async def watching(cache: ReadCache, opened: Store) -> AsyncIterator[None]:
+async def watching(cache: ReadCache, opened: Store, worker: DeliveryWorker | None) -> AsyncIterator[None]:
     """The cache follows the store's changes while the server runs; until its watch is live (PostgreSQL's
-    listener connected), answers are not cached."""
+    listener connected), answers are not cached. The delivery worker is woken by the same changes."""
     watch = watch_for(opened.engine.url)
     cache.watch = watch
-    task = asyncio.create_task(watch.run(cache.invalidate))
+
+    def changed() -> None:
+        cache.invalidate()
+        if worker is not None:
+            worker.wake()
+
+    task = asyncio.create_task(watch.run(changed))
     for _ in range(WATCH_START_POLLS):
         if watch.live or task.done():
             break
         await asyncio.sleep(WATCH_START_POLL_SECONDS)
+    delivering = asyncio.create_task(worker.run(lambda: polled(watch))) if worker is not None else None
     try:
         yield
     finally:
+        for running in (delivering, task):
+            if running is not None:
+                running.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await running
         cache.watch = None
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
         watch.close()
+
+
+def polled(watch: ChangeWatch) -> bool:
+    """Catch up with the changes (each one calls back); whether the watch is live."""
+    watch.poll()
+    return watch.live
 
 
 def app_from_environment() -> Starlette:
     """The factory uvicorn's worker processes call: the store from DIST_STORE / DIST_DATABASE_URL, the
-    upload cap from DIST_MAX_UPLOAD and the body timeout from DIST_BODY_TIMEOUT, which `dist serve` sets
-    before starting them."""
+    upload cap from DIST_MAX_UPLOAD, the body timeout from DIST_BODY_TIMEOUT and DIST_WEBHOOKS_ALLOW_PRIVATE,
+    which `dist serve` sets before starting them."""
     cap = os.environ.get(MAX_UPLOAD_ENV)
     timeout = os.environ.get(BODY_TIMEOUT_ENV)
     accel = os.environ.get(ACCEL_REDIRECT_ENV)
@@ -147,4 +175,5 @@ def app_from_environment() -> Starlette:
         max_upload=int(cap) if cap else DEFAULT_MAX_UPLOAD,
         body_timeout=float(timeout) if timeout else DEFAULT_BODY_TIMEOUT,
         accel_redirect=accel or None,
+        webhooks_allow_private=os.environ.get(WEBHOOKS_ALLOW_PRIVATE_ENV) == "1",
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dist.domain.enums import AuditAction, DeliveryState
 from dist.domain.values import (
     CHANNEL_RE,
     MAX_CONTENT_TYPE_LENGTH,
@@ -16,7 +17,9 @@ from dist.domain.values import (
     SHA256_RE,
     SLUG_RE,
 )
+from dist.domain.webhooks import ALL_EVENTS, MAX_URL_LENGTH
 from dist.services.releases import MAX_ARTIFACTS, MAX_NOTES_LENGTH, MAX_PAGE
+from dist.services.webhooks import MAX_DELIVERIES_LIMIT
 
 JSON = "application/json"
 Schema = dict[str, Any]
@@ -147,6 +150,52 @@ SCHEMAS: dict[str, Schema] = {
     },
     "RollbackRequest": _object({"to": VERSION}, required=[]),
     "YankRequest": _object({}, required=[]),
+    "Webhook": _object(
+        {
+            "id": {"type": "integer"},
+            "url": STRING,
+            "events": {"type": "array", "items": STRING},
+            "app": {"type": "string", "nullable": True},
+            "created_at": TIMESTAMP,
+        }
+    ),
+    "WebhookWithSecret": _object(
+        {
+            "id": {"type": "integer"},
+            "url": STRING,
+            "events": {"type": "array", "items": STRING},
+            "app": {"type": "string", "nullable": True},
+            "created_at": TIMESTAMP,
+            "secret": STRING,
+        }
+    ),
+    "WebhookList": _object({"webhooks": {"type": "array", "items": _ref("Webhook")}}),
+    "WebhookRequest": _object(
+        {
+            "url": {"type": "string", "minLength": 1, "maxLength": MAX_URL_LENGTH},
+            "events": {"type": "array", "items": {"type": "string", "enum": [ALL_EVENTS, *AuditAction]}},
+            "app": SLUG,
+        },
+        required=["url"],
+    ),
+    "Delivery": _object(
+        {
+            "id": {"type": "integer"},
+            "webhook": {"type": "integer"},
+            "event": {"type": "integer"},
+            "action": STRING,
+            "message_id": STRING,
+            "state": {"type": "string", "enum": list(DeliveryState)},
+            "attempts": {"type": "integer", "minimum": 0},
+            "next_attempt_at": {**TIMESTAMP, "nullable": True},
+            "last_attempt_at": {**TIMESTAMP, "nullable": True},
+            "last_status": {"type": "integer", "nullable": True},
+            "last_error": {"type": "string", "nullable": True},
+            "created_at": TIMESTAMP,
+            "delivered_at": {**TIMESTAMP, "nullable": True},
+        }
+    ),
+    "DeliveryList": _object({"deliveries": {"type": "array", "items": _ref("Delivery")}}),
 }
 
 ERRORS = {
@@ -206,6 +255,63 @@ def _post(summary: str, scope: str, body: str | None, responses: dict[str, Any],
         optional = body in ("RollbackRequest", "YankRequest")
         operation["requestBody"] = {"required": not optional, "content": {JSON: {"schema": _ref(body)}}}
     return {"post": operation}
+
+
+def _admin(method: str, summary: str, responses: dict[str, Any], parameters: list[Schema]) -> Schema:
+    operation: Schema = {
+        "summary": f"{summary} Needs a token with the admin scope.",
+        "security": [{"bearer": []}],
+        "parameters": parameters,
+        "responses": responses,
+    }
+    if method != "get":
+        return {method: operation}
+    head_responses = {status: {"description": r["description"]} for status, r in responses.items()}
+    return {
+        "get": operation,
+        "head": {**operation, "summary": f"{summary} (headers only)", "responses": head_responses},
+    }
+
+
+def _webhook_paths() -> dict[str, Any]:
+    identifier = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+    refused = _errors("400", "401", "403", "404", "409", "411", "413", "422")
+    return {
+        "/api/webhooks": {
+            **_admin("get", "Every webhook, oldest first (never its secret).", {**_ok("WebhookList"), **refused}, []),
+            **_post(
+                "Register a webhook for some events (all by default), of one app or all; the answer carries its "
+                "signing secret, shown this once.",
+                "admin",
+                "WebhookRequest",
+                {**_ok("WebhookWithSecret", "201", "The webhook and its secret."), **refused},
+                [],
+            ),
+        },
+        "/api/webhooks/{id}": _admin(
+            "delete",
+            "Delete a webhook and its pending deliveries.",
+            {**_ok("Webhook"), **refused},
+            [_path("id", identifier)],
+        ),
+        "/api/webhooks/deliveries": _admin(
+            "get",
+            "The newest deliveries first.",
+            {**_ok("DeliveryList"), **refused},
+            [
+                _query("failed", {"type": "string", "enum": ["true", "false"]}, "Only the given up ones."),
+                _query("webhook", identifier, "Only this webhook's."),
+                _query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_DELIVERIES_LIMIT}, "Default 100."),
+            ],
+        ),
+        "/api/webhooks/deliveries/{id}/redeliver": _post(
+            "Send a delivered or failed delivery again (same webhook-id and body).",
+            "admin",
+            "YankRequest",
+            {**_ok("Delivery"), **refused},
+            [_path("id", identifier)],
+        ),
+    }
 
 
 def _download(summary: str, parameters: list[Schema]) -> dict[str, Any]:
@@ -347,6 +453,7 @@ def openapi_document(max_upload: int) -> dict[str, Any]:
             ],
         ),
     }
+    paths.update(_webhook_paths())
     paths["/api/upload"]["post"]["requestBody"] = {
         "required": True,
         "content": {

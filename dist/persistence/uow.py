@@ -18,6 +18,7 @@ from dist.persistence.repositories import (
     ReleaseRepository,
     TokenRepository,
 )
+from dist.persistence.webhook_repositories import DeliveryRepository, WebhookRepository
 
 
 def utc_now() -> datetime:
@@ -30,6 +31,8 @@ class UnitOfWork:
     channels: ChannelRepository
     tokens: TokenRepository
     audit: AuditRepository
+    webhooks: WebhookRepository
+    deliveries: DeliveryRepository
     session: Session
 
     def __init__(
@@ -58,6 +61,8 @@ class UnitOfWork:
         self.channels = ChannelRepository(self.session)
         self.tokens = TokenRepository(self.session)
         self.audit = AuditRepository(self.session)
+        self.webhooks = WebhookRepository(self.session)
+        self.deliveries = DeliveryRepository(self.session)
         try:
             with self.session.begin():
                 yield self

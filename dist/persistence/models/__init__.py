@@ -7,5 +7,17 @@ from dist.persistence.models.base import Base
 from dist.persistence.models.channel import ChannelEventRow, ChannelRow
 from dist.persistence.models.release import ReleaseRow
 from dist.persistence.models.token import TokenRow
+from dist.persistence.models.webhook import DeliveryRow, WebhookRow
 
-__all__ = ["AppRow", "ArtifactRow", "AuditEventRow", "Base", "ChannelEventRow", "ChannelRow", "ReleaseRow", "TokenRow"]
+__all__ = [
+    "AppRow",
+    "ArtifactRow",
+    "AuditEventRow",
+    "Base",
+    "ChannelEventRow",
+    "ChannelRow",
+    "DeliveryRow",
+    "ReleaseRow",
+    "TokenRow",
+    "WebhookRow",
+]

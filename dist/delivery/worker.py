@@ -1,0 +1,123 @@
+"""The delivery worker: one per distd process, draining the outbox in the background.
+
+It sleeps until a delivery is due, woken by every commit the store's change watch sees (PRAGMA data_version
+on SQLite, checked every WATCH_POLL_SECONDS without touching a table; LISTEN/NOTIFY on PostgreSQL), so that
+a delivery leaves within a fraction of a second of the commit that wrote it. Each due delivery is leased to
+one worker for one attempt (see dist.services.outbox), so several instances never repeat an attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Callable
+from datetime import datetime
+
+import httpx
+from starlette.concurrency import run_in_threadpool
+
+from dist.delivery.sender import send
+from dist.domain.entities import Attempt
+from dist.persistence.store import Store
+from dist.services import outbox
+
+log = logging.getLogger("dist.delivery")
+
+MAX_IN_FLIGHT = 32
+# Asleep with nothing due, the worker still looks every IDLE_SECONDS (a commit it could not see, a clock
+# that moved); every UNWATCHED_SECONDS while the change watch is down.
+IDLE_SECONDS = 5.0
+UNWATCHED_SECONDS = 0.5
+WATCH_POLL_SECONDS = 0.05
+# After a due delivery turned out to be taken by another worker, or the database failed.
+BACKOFF_SECONDS = 0.2
+ERROR_SECONDS = 1.0
+
+
+class DeliveryWorker:
+    def __init__(self, store: Store, *, allow_private: bool, max_in_flight: int = MAX_IN_FLIGHT) -> None:
+        self.store = store
+        self.allow_private = allow_private
+        self.owner = f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(4)}"
+        self._max_in_flight = max_in_flight
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Something was committed: look for due deliveries now."""
+        self._wake.set()
+
+    async def run(self, poll: Callable[[], bool]) -> None:
+        """Deliver until cancelled. `poll` checks the change watch (calling `wake` on news) and says whether
+        it is live."""
+        async with httpx.AsyncClient(follow_redirects=False, trust_env=False, timeout=None) as client:
+            try:
+                while True:
+                    wait = await self._round(client)
+                    await self._sleep(wait, poll)
+            finally:
+                await self._stop()
+
+    async def _round(self, client: httpx.AsyncClient) -> float:
+        """Start attempts for what is due; returns how long to sleep before looking again."""
+        try:
+            due = await run_in_threadpool(outbox.next_due, self.store.uow())
+            if due is None:
+                return IDLE_SECONDS
+            ahead = _seconds(due, self.store.clock())
+            if ahead > 0:
+                return min(ahead, IDLE_SECONDS)
+            free = self._max_in_flight - len(self._in_flight)
+            if free <= 0:
+                return IDLE_SECONDS
+            claimed = await run_in_threadpool(outbox.claim, self.store.uow(), owner=self.owner, limit=free)
+        except Exception:
+            log.exception("webhook deliveries: cannot read the outbox; trying again")
+            return ERROR_SECONDS
+        for attempt in claimed:
+            task = asyncio.create_task(self._attempt(client, attempt))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+        # Nothing claimed: another worker took what was due; it records its attempts in a moment.
+        return BACKOFF_SECONDS if not claimed else 0.0
+
+    async def _attempt(self, client: httpx.AsyncClient, attempt: Attempt) -> None:
+        outcome = await send(client, attempt, allow_private=self.allow_private)
+        try:
+            await run_in_threadpool(outbox.finish, self.store.uow(), attempt, owner=self.owner, outcome=outcome)
+        except Exception:
+            # The lease runs out and another attempt is made: at least once, never lost.
+            log.exception("webhook delivery %s: cannot record the attempt", attempt.delivery_id)
+        self.wake()
+
+    async def _sleep(self, seconds: float, poll: Callable[[], bool]) -> None:
+        if seconds <= 0:
+            return
+        self._wake.clear()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while not self._wake.is_set():
+            live = poll()
+            left = deadline - loop.time()
+            if self._wake.is_set() or left <= 0:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), min(left, WATCH_POLL_SECONDS if live else UNWATCHED_SECONDS))
+            if not live:
+                break
+
+    async def _stop(self) -> None:
+        for task in list(self._in_flight):
+            task.cancel()
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await run_in_threadpool(outbox.release, self.store.uow(), owner=self.owner)
+
+
+def _seconds(due: datetime, now: datetime) -> float:
+    return (due - now).total_seconds()
