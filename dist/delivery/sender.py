@@ -1,14 +1,18 @@
 """One attempt at a delivery: resolve the endpoint's host, refuse addresses inside the network unless told
-otherwise, and POST the signed body to the very address that was checked (so that a second DNS answer cannot
-point the request elsewhere). Redirects are not followed; the whole attempt has ATTEMPT_TIMEOUT seconds."""
+otherwise, and POST the signed body to the very address that was checked, so that a second DNS answer cannot
+point the request elsewhere. Redirects are not followed; the whole attempt has ATTEMPT_TIMEOUT seconds.
+
+It speaks httpcore, httpx's own transport: importing httpx would load its command line's modules (rich,
+click, pygments) into every serving process."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
 import time
+from urllib.parse import urlsplit
 
-import httpx
+import httpcore
 
 from dist.domain import webhook_message
 from dist.domain.entities import Attempt
@@ -18,6 +22,14 @@ from dist.services.outbox import Outcome
 ATTEMPT_TIMEOUT = 10.0
 USER_AGENT = "dist-webhooks"
 ALLOW_PRIVATE_FLAG = "--webhooks-allow-private"
+DEFAULT_PORTS = {"http": 80, "https": 443}
+NETWORK_ERRORS = (
+    OSError,
+    httpcore.NetworkError,
+    httpcore.ProtocolError,
+    httpcore.TimeoutException,
+    httpcore.UnsupportedProtocol,
+)
 
 
 class Refused(Exception):
@@ -44,42 +56,46 @@ async def resolve(host: str, port: int, *, allow_private: bool) -> str:
     return addresses[0]
 
 
-async def send(client: httpx.AsyncClient, attempt: Attempt, *, allow_private: bool) -> Outcome:
+async def send(pool: httpcore.AsyncConnectionPool, attempt: Attempt, *, allow_private: bool) -> Outcome:
     """Make one attempt and say how it went; never raises for anything the network or the receiver does."""
     try:
         async with asyncio.timeout(ATTEMPT_TIMEOUT):
-            return await _post(client, attempt, allow_private=allow_private)
+            return await _post(pool, attempt, allow_private=allow_private)
     except TimeoutError:
         return Outcome(error=f"no answer within {ATTEMPT_TIMEOUT:g} s")
     except Refused as refused:
         return Outcome(error=str(refused))
-    except httpx.HTTPError as error:
+    except NETWORK_ERRORS as error:
         return Outcome(error=f"{type(error).__name__}: {error}" if str(error) else type(error).__name__)
-    except OSError as error:
-        return Outcome(error=f"{type(error).__name__}: {error}")
 
 
-async def _post(client: httpx.AsyncClient, attempt: Attempt, *, allow_private: bool) -> Outcome:
-    url = httpx.URL(attempt.url)
-    host = url.raw_host.decode("ascii")
-    port = url.port or (443 if url.scheme == "https" else 80)
+async def _post(pool: httpcore.AsyncConnectionPool, attempt: Attempt, *, allow_private: bool) -> Outcome:
+    url = urlsplit(attempt.url)
+    assert url.hostname is not None
+    host = url.hostname.encode("idna").decode("ascii") if not url.hostname.isascii() else url.hostname
+    port = url.port or DEFAULT_PORTS[url.scheme]
     address = await resolve(host, port, allow_private=allow_private)
-    headers = webhook_message.headers(attempt.secret, attempt.message_id, int(time.time()), attempt.payload)
-    headers["host"] = url.netloc.decode("ascii")
-    headers["user-agent"] = USER_AGENT
-    # TLS still names (SNI) and verifies the certificate of the host, not the address.
-    extensions = {"sni_hostname": host} if url.scheme == "https" else {}
-    request = client.build_request(
-        "POST", url.copy_with(host=address), content=attempt.payload.encode(), headers=headers, extensions=extensions
-    )
-    response = await client.send(request, stream=True)
-    # The receiver's body is not needed: only its status says whether the delivery arrived.
-    await response.aclose()
-    if response.is_success:
-        return Outcome(status=response.status_code)
-    if response.is_redirect:
-        return Outcome(
-            status=response.status_code,
-            error=f"HTTP {response.status_code}: redirects are not followed (to {response.headers.get('location')})",
-        )
-    return Outcome(status=response.status_code, error=f"HTTP {response.status_code}")
+    signed = webhook_message.headers(attempt.secret, attempt.message_id, int(time.time()), attempt.payload)
+    body = attempt.payload.encode()
+    netloc = f"[{host}]" if ":" in host else host
+    headers = [
+        ("host", netloc if url.port is None else f"{netloc}:{url.port}"),
+        ("user-agent", USER_AGENT),
+        ("content-length", str(len(body))),
+        *signed.items(),
+    ]
+    target = (url.path or "/") + (f"?{url.query}" if url.query else "")
+    extensions: dict[str, object] = {"timeout": dict.fromkeys(("connect", "read", "write", "pool"), ATTEMPT_TIMEOUT)}
+    if url.scheme == "https":
+        # TLS still names (SNI) and verifies the certificate of the host, not of the address connected to.
+        extensions["sni_hostname"] = host
+    destination = httpcore.URL(scheme=url.scheme.encode(), host=address.encode(), port=port, target=target.encode())
+    async with pool.stream("POST", destination, headers=headers, content=body, extensions=extensions) as response:
+        # The receiver's body is not read: only its status says whether the delivery arrived.
+        status = response.status
+        location = dict((k.lower(), v) for k, v in response.headers).get(b"location", b"").decode("latin-1")
+    if 200 <= status < 300:
+        return Outcome(status=status)
+    if 300 <= status < 400:
+        return Outcome(status=status, error=f"HTTP {status}: redirects are not followed (to {location or '?'})")
+    return Outcome(status=status, error=f"HTTP {status}")

@@ -17,7 +17,7 @@ import socket
 from collections.abc import Callable
 from datetime import datetime
 
-import httpx
+import httpcore
 from starlette.concurrency import run_in_threadpool
 
 from dist.delivery.sender import send
@@ -54,7 +54,8 @@ class DeliveryWorker:
     async def run(self, poll: Callable[[], bool]) -> None:
         """Deliver until cancelled. `poll` checks the change watch (calling `wake` on news) and says whether
         it is live."""
-        async with httpx.AsyncClient(follow_redirects=False, trust_env=False, timeout=None) as client:
+        # Redirects are never followed (httpcore does not follow them) and no proxy from the environment applies.
+        async with httpcore.AsyncConnectionPool(max_connections=self._max_in_flight, retries=0) as client:
             try:
                 while True:
                     wait = await self._round(client)
@@ -62,7 +63,7 @@ class DeliveryWorker:
             finally:
                 await self._stop()
 
-    async def _round(self, client: httpx.AsyncClient) -> float:
+    async def _round(self, client: httpcore.AsyncConnectionPool) -> float:
         """Start attempts for what is due; returns how long to sleep before looking again."""
         try:
             due = await run_in_threadpool(outbox.next_due, self.store.uow())
@@ -85,7 +86,7 @@ class DeliveryWorker:
         # Nothing claimed: another worker took what was due; it records its attempts in a moment.
         return BACKOFF_SECONDS if not claimed else 0.0
 
-    async def _attempt(self, client: httpx.AsyncClient, attempt: Attempt) -> None:
+    async def _attempt(self, client: httpcore.AsyncConnectionPool, attempt: Attempt) -> None:
         outcome = await send(client, attempt, allow_private=self.allow_private)
         try:
             await run_in_threadpool(outbox.finish, self.store.uow(), attempt, owner=self.owner, outcome=outcome)
