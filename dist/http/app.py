@@ -65,8 +65,8 @@ ROUTES = [
     Route("/api/upload", writes.upload, methods=["POST"]),
     Route("/api/webhooks", webhooks.webhooks, methods=["GET", "POST"]),
     Route("/api/webhooks/deliveries", webhooks.list_deliveries),
-    Route("/api/webhooks/deliveries/{id:int}/redeliver", webhooks.redeliver, methods=["POST"]),
-    Route("/api/webhooks/{id:int}", webhooks.delete, methods=["DELETE"]),
+    Route("/api/webhooks/deliveries/{id}/redeliver", webhooks.redeliver, methods=["POST"]),
+    Route("/api/webhooks/{id}", webhooks.delete, methods=["DELETE"]),
 ]
 
 

@@ -46,7 +46,7 @@ async def create(request: Request) -> Response:
 
 async def delete(request: Request) -> Response:
     actor = await authorize(request, Scope.ADMIN)
-    webhook = await call(request, service.delete_webhook, webhook_id=request.path_params["id"], actor=actor)
+    webhook = await call(request, service.delete_webhook, webhook_id=_id(request), actor=actor)
     return JSONResponse(render_webhook(webhook))
 
 
@@ -67,7 +67,7 @@ async def redeliver(request: Request) -> Response:
     body = await read_json(request, optional=True)
     actor = await authorize(request, Scope.ADMIN)
     _only(body)
-    delivery = await call(request, service.redeliver, delivery_id=request.path_params["id"], actor=actor)
+    delivery = await call(request, service.redeliver, delivery_id=_id(request), actor=actor)
     return JSONResponse(render_delivery(delivery))
 
 
@@ -77,3 +77,9 @@ def _number(text: str | None, name: str) -> int | None:
     if not text.isascii() or not text.isdigit() or len(text) > 10:
         raise Invalid(f"webhook.invalid_{name}", f"{name} must be a whole number")
     return int(text)
+
+
+def _id(request: Request) -> int:
+    """The {id} of the path; one that is not a number names nothing (the service answers not found)."""
+    text: str = request.path_params["id"]
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 10 else 0
