@@ -49,7 +49,10 @@ async def resolve(host: str, port: int, *, allow_private: bool) -> str:
         raise Refused(f"{host} resolves to no address")
     if not allow_private:
         for address in addresses:
-            reason = forbidden_address(address)
+            try:
+                reason = forbidden_address(address)
+            except ValueError:
+                reason = f"{address} is not an IP address"
             if reason is not None:
                 where = reason if host == address else f"{host} resolves to {address}, and {reason}"
                 raise Refused(f"refused: {where}; distd {ALLOW_PRIVATE_FLAG} allows it")

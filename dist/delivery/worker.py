@@ -87,7 +87,12 @@ class DeliveryWorker:
         return BACKOFF_SECONDS if not claimed else 0.0
 
     async def _attempt(self, client: httpcore.AsyncConnectionPool, attempt: Attempt) -> None:
-        outcome = await send(client, attempt, allow_private=self.allow_private)
+        try:
+            outcome = await send(client, attempt, allow_private=self.allow_private)
+        except Exception as error:
+            # Recorded like any failed attempt, rather than leaving the delivery leased until its lease ends.
+            log.exception("webhook delivery %s: the attempt failed", attempt.delivery_id)
+            outcome = outbox.Outcome(error=f"{type(error).__name__}: {error}")
         try:
             await run_in_threadpool(outbox.finish, self.store.uow(), attempt, owner=self.owner, outcome=outcome)
         except Exception:
@@ -112,10 +117,12 @@ class DeliveryWorker:
                 break
 
     async def _stop(self) -> None:
-        for task in list(self._in_flight):
+        unfinished = list(self._in_flight)
+        if not unfinished:
+            return
+        for task in unfinished:
             task.cancel()
-        if self._in_flight:
-            await asyncio.gather(*self._in_flight, return_exceptions=True)
+        await asyncio.gather(*unfinished, return_exceptions=True)
         with contextlib.suppress(Exception):
             await run_in_threadpool(outbox.release, self.store.uow(), owner=self.owner)
 

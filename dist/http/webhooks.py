@@ -14,13 +14,16 @@ from dist.http.writes import _field, _only
 from dist.services import webhooks as service
 
 TRUE_WORDS = ("1", "true", "yes")
+# Webhooks reach across apps (an endpoint of every app, the deliveries of all): managing them takes an admin
+# token that is not limited to one app, except for creating a webhook of the token's own app.
+EVERY_APP = "*"
 
 
 async def webhooks(request: Request) -> Response:
     # One route for both methods, so that a 405 on this path lists them both in Allow.
     if request.method == "POST":
         return await create(request)
-    await authorize(request, Scope.ADMIN)
+    await authorize(request, Scope.ADMIN, app=EVERY_APP)
     found = await call(request, service.list_webhooks)
     return JSONResponse({"webhooks": [render_webhook(w) for w in found]})
 
@@ -28,7 +31,7 @@ async def webhooks(request: Request) -> Response:
 async def create(request: Request) -> Response:
     body = await read_json(request)
     app = body.get("app")
-    actor = await authorize(request, Scope.ADMIN, app=app if isinstance(app, str) else "")
+    actor = await authorize(request, Scope.ADMIN, app=app if isinstance(app, str) and app else EVERY_APP)
     _only(body, "url", "events", "app")
     events = _field(body, "events", list) or []
     if not all(isinstance(event, str) for event in events):
@@ -45,13 +48,13 @@ async def create(request: Request) -> Response:
 
 
 async def delete(request: Request) -> Response:
-    actor = await authorize(request, Scope.ADMIN)
+    actor = await authorize(request, Scope.ADMIN, app=EVERY_APP)
     webhook = await call(request, service.delete_webhook, webhook_id=_id(request), actor=actor)
     return JSONResponse(render_webhook(webhook))
 
 
 async def list_deliveries(request: Request) -> Response:
-    await authorize(request, Scope.ADMIN)
+    await authorize(request, Scope.ADMIN, app=EVERY_APP)
     query = request.query_params
     found = await call(
         request,
@@ -65,7 +68,7 @@ async def list_deliveries(request: Request) -> Response:
 
 async def redeliver(request: Request) -> Response:
     body = await read_json(request, optional=True)
-    actor = await authorize(request, Scope.ADMIN)
+    actor = await authorize(request, Scope.ADMIN, app=EVERY_APP)
     _only(body)
     delivery = await call(request, service.redeliver, delivery_id=_id(request), actor=actor)
     return JSONResponse(render_delivery(delivery))

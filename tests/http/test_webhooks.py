@@ -124,3 +124,14 @@ def test_a_private_address_is_refused_unless_allowed(store: Store, admin: dict[s
         assert receiver.attempts == 0
         failed = client.get("/api/webhooks/deliveries?failed=true", headers=admin).json()
         assert failed == {"deliveries": []}
+
+
+def test_an_admin_token_of_one_app_manages_only_that_apps_webhooks(client: TestClient, store: Store) -> None:
+    limited = bearer(make_token(store, "admin", app="demo")[1])
+    mine = client.post("/api/webhooks", json={"url": "https://a.example/", "app": "demo"}, headers=limited)
+    assert mine.status_code == 201, mine.text
+    assert_error(
+        client.post("/api/webhooks", json={"url": "https://a.example/"}, headers=limited), 403, "auth.app_forbidden"
+    )
+    assert_error(client.get("/api/webhooks", headers=limited), 403, "auth.app_forbidden")
+    assert_error(client.delete("/api/webhooks/1", headers=limited), 403, "auth.app_forbidden")
