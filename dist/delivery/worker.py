@@ -58,6 +58,8 @@ class DeliveryWorker:
         async with httpcore.AsyncConnectionPool(max_connections=self._max_in_flight, retries=0) as client:
             try:
                 while True:
+                    # Cleared before the outbox is read: a commit seen from here on cuts the next sleep short.
+                    self._wake.clear()
                     wait = await self._round(client)
                     await self._sleep(wait, poll)
             finally:
@@ -103,7 +105,6 @@ class DeliveryWorker:
     async def _sleep(self, seconds: float, poll: Callable[[], bool]) -> None:
         if seconds <= 0:
             return
-        self._wake.clear()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
         while not self._wake.is_set():
