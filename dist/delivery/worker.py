@@ -46,9 +46,15 @@ class DeliveryWorker:
         self._max_in_flight = max_in_flight
         self._in_flight: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
+        self._stopped = False
 
     def wake(self) -> None:
         """Something was committed: look for due deliveries now."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """End `run` at its next step (the caller also cancels it, to cut a sleep or an attempt short)."""
+        self._stopped = True
         self._wake.set()
 
     async def run(self, poll: Callable[[], bool]) -> None:
@@ -57,7 +63,7 @@ class DeliveryWorker:
         # Redirects are never followed (httpcore does not follow them) and no proxy from the environment applies.
         async with httpcore.AsyncConnectionPool(max_connections=self._max_in_flight, retries=0) as client:
             try:
-                while True:
+                while not self._stopped:
                     # Cleared before the outbox is read: a commit seen from here on cuts the next sleep short.
                     self._wake.clear()
                     wait = await self._round(client)
@@ -112,8 +118,11 @@ class DeliveryWorker:
             left = deadline - loop.time()
             if self._wake.is_set() or left <= 0:
                 break
+            # asyncio.timeout rather than wait_for: on Python 3.11 wait_for can swallow a cancellation that
+            # arrives as the event is set, and the worker would never stop.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), min(left, WATCH_POLL_SECONDS if live else UNWATCHED_SECONDS))
+                async with asyncio.timeout(min(left, WATCH_POLL_SECONDS if live else UNWATCHED_SECONDS)):
+                    await self._wake.wait()
             if not live:
                 break
 

@@ -148,6 +148,8 @@ async def watching(cache: ReadCache, opened: Store, worker: DeliveryWorker | Non
     try:
         yield
     finally:
+        if worker is not None:
+            worker.stop()
         for running in (delivering, task):
             if running is not None:
                 running.cancel()
