@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 STORE ?= ./dist-store
+# Not ./dist/, where `python -m build` would put them: that is the package.
+WHEELS ?= build/wheels
 
-.PHONY: install serve test lint bench
+.PHONY: install serve test lint bench docs wheel
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,12 +20,22 @@ serve: install
 	$(BIN)/distd --store $(STORE)
 
 lint: install
-	$(BIN)/ruff format --check dist tests
-	$(BIN)/ruff check dist tests
+	$(BIN)/ruff format --check dist tests tools
+	$(BIN)/ruff check dist tests tools
 	$(BIN)/mypy
 
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# docs/api.md from the app's /api/openapi.json and docs/cli.md from every command's --help (tests/docs fails
+# when they are stale).
+docs: install
+	$(BIN)/python -m tools.docs
+
+# An sdist and a wheel (which carries the migrations) into $(WHEELS); docs/operations.md installs them.
+wheel: install
+	rm -rf $(WHEELS)
+	$(BIN)/python -m build --outdir $(WHEELS) .
 
 # `make bench [BENCH_ARGS=--quick]`: every benchmark of bench/, one table. nginx and wrk come from the system's
 # packages (RUNLEVEL=1 keeps the package from starting a system nginx).

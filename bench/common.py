@@ -27,9 +27,9 @@ from typing import Any
 
 import httpx
 
+from tests.legacy.generate import generate
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DIR = REPO_ROOT.parent / "shared"
-GENERATOR = SHARED_DIR / "legacy" / "generate.py"
 BIN_DIR = Path(sys.executable).parent
 DIST = str(BIN_DIR / "dist")
 MiB = 1024 * 1024
@@ -415,29 +415,9 @@ def bare(work: Path, upload_dir: Path, cpu: int | None = SERVER_CPU) -> Iterator
 
 
 def generate_legacy(out: Path, *, apps: int, releases: int, blob_bytes: int = 0, seed: int = 7) -> dict[str, Any]:
-    """A legacy store written by ../shared/legacy/generate.py; returns its db.json apps and counts."""
-    if not GENERATOR.exists():
-        raise Gap(f"the legacy generator is missing ({GENERATOR.name})")
-    subprocess.run(
-        [
-            sys.executable,
-            str(GENERATOR),
-            str(out),
-            "--apps",
-            str(apps),
-            "--releases",
-            str(releases),
-            "--blob-bytes",
-            str(blob_bytes),
-            "--seed",
-            str(seed),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=1800,
-    )
-    with (out / "db.json").open(encoding="utf-8") as f:
-        document = json.load(f)
+    """A legacy store written by the test suite's generator (tests/legacy/generate.py); returns its db.json apps
+    and the rows an import of it writes."""
+    document = generate(out, apps=apps, releases=releases, blob_bytes=blob_bytes, seed=seed)
     return {"apps": document["apps"], "rows": count_rows(document)}
 
 

@@ -1,6 +1,6 @@
 """Import: rows/s of a legacy store imported into SQLite and PostgreSQL vs a raw `executemany` of the same rows.
 
-The legacy store is written by ../shared/legacy/generate.py. dist imports it with `dist store import-legacy`
+The legacy store is written by tests/legacy/generate.py. dist imports it with `dist store import-legacy`
 into a store whose schema is already at head; the reference (bench/raw_import.py) writes the same rows into
 the same schema with one DB-API `executemany` per table. Both are whole processes, timed from start to end, and
 their peak resident memory (VmHWM, from wait4) is reported. PostgreSQL databases are created and dropped here.

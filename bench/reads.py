@@ -1,6 +1,6 @@
 """Update check and reads: requests/s and p99 under many connections vs a bare Starlette JSON endpoint.
 
-The store is a legacy store of one app with `--list-releases` releases (../shared/legacy/generate.py), imported
+The store is a legacy store of one app with `--list-releases` releases (tests/legacy/generate.py), imported
 on first load, plus one release published and promoted onto channel `bench` through the API. wrk runs on the
 client core with `--latency`; distd and the bare endpoint (bench/bare_app.py) run one worker on the server core.
 
@@ -38,7 +38,7 @@ from bench.loadgen import wrk_median
 NAME = "reads"
 CHANNEL = "bench"
 PLATFORM = "linux-x86_64"
-# Above every version the generator writes (it counts up to 99.9.9).
+# Above every version the generator writes (they stay below 1000.0.0).
 BENCH_VERSION = "1000.0.0"
 
 

@@ -1,6 +1,6 @@
 """Scale: publish, promote and the update check in a store of 1,000 releases vs one of 100,000.
 
-Both stores are written by ../shared/legacy/generate.py with the same number of apps (so the big store's apps
+Both stores are written by tests/legacy/generate.py with the same number of apps (so the big store's apps
 also hold 100 times more releases each) and imported on first load. Two distd processes serve them side by side
 on the server core; the operations alternate between them, so that the machine's drift hits both alike, and
 the median time of each operation is compared.

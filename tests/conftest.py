@@ -22,7 +22,6 @@ from dist.persistence.uow import UnitOfWork
 PG_URL = os.environ.get("DIST_TEST_DATABASE_URL") or None
 ENGINES = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 REPO_ROOT = Path(__file__).resolve().parents[1]
-LEGACY_DIR = REPO_ROOT.parent / "shared" / "legacy"
 
 
 class Clock:

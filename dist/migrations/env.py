@@ -1,9 +1,10 @@
 """Alembic environment for dist.
 
-The database comes from, in order: a connection handed over by dist itself, `-x database_url=URL`,
-`DIST_DATABASE_URL`, or the SQLite file of the store given by `-x store=DIR` (else `DIST_STORE`, else
-./dist-store). Run from the command line on a store that still holds a legacy db.json, an upgrade to
-head then imports it, so that one `alembic upgrade head` brings a legacy store fully up to date.
+The database comes from, in order: a connection handed over by dist itself (a store it opens), a store
+location handed over by `dist db upgrade`, `-x database_url=URL`, `DIST_DATABASE_URL`, or the SQLite file of
+the store given by `-x store=DIR` (else `DIST_STORE`, else ./dist-store). On a store that still holds a
+legacy db.json, an upgrade to head then imports it, so that one `alembic upgrade head` (or `dist db upgrade`)
+brings a legacy store fully up to date.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ else:
     if config.config_file_name is not None:
         logging.config.fileConfig(config.config_file_name, disable_existing_loggers=False)
     x = context.get_x_argument(as_dictionary=True)
-    location = StoreLocation.resolve(x.get("store"), x.get("database_url"))
+    location = config.attributes.get("location") or StoreLocation.resolve(x.get("store"), x.get("database_url"))
     if context.is_offline_mode():
         context.configure(url=location.url, target_metadata=target_metadata, literal_binds=True)
         with context.begin_transaction():

@@ -146,6 +146,37 @@ def upgrade_to_head(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
+@dataclass(frozen=True, slots=True)
+class SchemaUpgrade:
+    """What `upgrade_store` did: the revision before (None: no schema) and after, and whether it imported db.json."""
+
+    before: str | None
+    after: str | None
+    imported_legacy: bool
+
+
+def upgrade_store(location: StoreLocation) -> SchemaUpgrade:
+    """`alembic upgrade head` on the store, run by the installed package: the same environment script
+    (dist/migrations/env.py) with the location handed over instead of read from `-x` options. It creates or
+    upgrades the schema and imports a legacy db.json that awaits it."""
+    from alembic import command
+
+    before = None if location.embedded and not location.db_path.exists() else _revision_of(location)
+    awaiting = location.legacy_path.exists()
+    config = alembic_config()
+    config.attributes["location"] = location
+    command.upgrade(config, "head")
+    return SchemaUpgrade(before, _revision_of(location), awaiting and not location.legacy_path.exists())
+
+
+def _revision_of(location: StoreLocation) -> str | None:
+    engine = location.engine()
+    try:
+        return current_revision(engine)
+    finally:
+        engine.dispose()
+
+
 class Store:
     """An open store: its engine, session factories and blobs. Hands out units of work."""
 
@@ -167,7 +198,7 @@ class Store:
 
 def open_store(location: StoreLocation, *, clock: Callable[[], datetime] = utc_now) -> Store:
     """Open a store, creating it when new. An embedded store's schema is brought to head; another database
-    must already be at head (`alembic upgrade head`). A legacy db.json is imported on first load."""
+    must already be at head (`dist db upgrade`). A legacy db.json is imported on first load."""
     location.prepare()
     if location.awaits_first_import:
         location.import_legacy_into_new_database(upgrade_to_head)
@@ -178,8 +209,8 @@ def open_store(location: StoreLocation, *, clock: Callable[[], datetime] = utc_n
             if not location.embedded:
                 raise Unavailable(
                     "store.schema_outdated",
-                    "the database schema is not at the current version; run `DIST_DATABASE_URL=... alembic "
-                    "upgrade head` from the dist source tree",
+                    "the database schema is not at the current version; run `dist --database-url URL db upgrade` "
+                    "(or `DIST_DATABASE_URL=URL alembic upgrade head` from the dist source tree)",
                 )
             upgrade_to_head(engine)
         location.import_legacy_if_present(engine)

@@ -1,4 +1,4 @@
-"""The name rules of DESIGN.md §4: slugs, channel names, platforms, file names and digests."""
+"""The name rules of docs/concepts.md: slugs, channel names, platforms, file names and digests."""
 
 from __future__ import annotations
 

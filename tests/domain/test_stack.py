@@ -1,4 +1,4 @@
-"""The rollback stack of DESIGN.md §4 (rules.replay and rules.rollback_target) against a plain model.
+"""The rollback stack of docs/concepts.md (rules.replay and rules.rollback_target) against a plain model.
 
 The model keeps the stack itself: promote pushes; rollback pops the top, then pops past yanked entries;
 rollback --to pops until that release is on top. The rules instead rebuild the stack from the channel's

@@ -1,4 +1,4 @@
-"""Tokens in the domain: check_token against a plain model of DESIGN.md §4, secrets, and status."""
+"""Tokens in the domain: check_token against a plain model of docs/concepts.md, secrets, and status."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def tokens(draw: st.DrawFn) -> Token:
 
 
 def model(token: Token, scope: Scope, app: str | None, channel: str | None, now: datetime) -> str | None:
-    """Every gate of §4 judged on its own; the refusal is the first failing gate in the documented order."""
+    """Every gate of docs/concepts.md judged on its own; the refusal is the first failing gate in documented order."""
     grants = set(token.scopes) | ({Scope.PUBLISH} if Scope.ADMIN in token.scopes else set())
     failing = {
         "auth.revoked": token.revoked_at is not None,

@@ -1,4 +1,4 @@
-"""Legacy stores for tests: the shared fixtures, documents with their defaults filled in, and real `dist` runs."""
+"""Legacy stores for tests: the fixture stores, documents with their defaults filled in, and real `dist` runs."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import contextlib
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -16,24 +15,14 @@ from typing import Any
 from dist.cli import main
 from dist.persistence.legacy.loader import database_counts
 from dist.persistence.store import StoreLocation
-from tests.conftest import LEGACY_DIR
+from tests.legacy.builder import MEMBERS
 
-FIXTURES = LEGACY_DIR / "fixtures"
-GOOD = ["minimal", "pre-tokens", "typical"]
-BROKEN = sorted(p.name for p in (FIXTURES / "broken").iterdir()) if (FIXTURES / "broken").is_dir() else []
-MEMBERS = ("apps", "channels", "releases", "artifacts", "tokens", "audit")
 DIST = Path(sys.executable).parent / "dist"
 ALEMBIC = Path(sys.executable).parent / "alembic"
 
 
-def copy_fixture(name: str, target: Path) -> Path:
-    """A fixture store copied to `target` (shared/ is read-only, and an import renames db.json)."""
-    shutil.copytree(FIXTURES / name, target, dirs_exist_ok=True)
-    return target
-
-
 def with_defaults(document: dict[str, Any]) -> dict[str, Any]:
-    """The document as FORMAT.md says it loads: absent members filled in with their documented defaults."""
+    """The document as docs/legacy.md says it loads: absent members filled in with their documented defaults."""
     filled = {member: [dict(record) for record in document.get(member, [])] for member in MEMBERS}
     for app in filled["apps"]:
         app.setdefault("name", app["slug"])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,12 +13,13 @@ import pytest
 from dist.domain.errors import DistError
 from dist.persistence.legacy.loader import document_counts
 from dist.persistence.store import StoreLocation, open_store
-from tests.conftest import LEGACY_DIR
-from tests.legacy.helpers import DIST, copy_fixture, database_counts_of, database_leftovers, dist, read_document
+from tests.legacy.generate import generate
+from tests.legacy.helpers import DIST, database_counts_of, database_leftovers, dist, read_document
+from tests.legacy.stores import write_fixture
 
 
 def test_import_interrupted_before_the_rename_is_finished_on_the_next_load(location: StoreLocation) -> None:
-    copy_fixture("typical", location.root)
+    write_fixture("typical", location.root)
     open_store(location).close()
     imported = location.root / "db.json.imported"
     # As if the process died between the commit and the rename.
@@ -32,9 +32,9 @@ def test_import_interrupted_before_the_rename_is_finished_on_the_next_load(locat
 
 
 def test_db_json_beside_a_database_with_other_records_is_refused(location: StoreLocation) -> None:
-    copy_fixture("typical", location.root)
+    write_fixture("typical", location.root)
     open_store(location).close()
-    copy_fixture("pre-tokens", location.root)
+    write_fixture("pre-tokens", location.root)
     before = database_counts_of(location)
 
     with pytest.raises(DistError) as refused:
@@ -46,7 +46,7 @@ def test_db_json_beside_a_database_with_other_records_is_refused(location: Store
 
 
 def test_a_store_that_imported_cleanly_ignores_a_later_import_file(location: StoreLocation) -> None:
-    copy_fixture("minimal", location.root)
+    write_fixture("minimal", location.root)
 
     assert dist(location, "app", "list", "--json").json()["apps"][0]["slug"] == "hello"
     assert dist(location, "app", "list", "--json").json()["apps"][0]["slug"] == "hello"
@@ -55,7 +55,7 @@ def test_a_store_that_imported_cleanly_ignores_a_later_import_file(location: Sto
 
 
 def test_a_temporary_database_left_by_a_killed_import_does_not_matter(location: StoreLocation) -> None:
-    copy_fixture("minimal", location.root)
+    write_fixture("minimal", location.root)
     (location.root / "tmp").mkdir()
     (location.root / "tmp" / "import-killed.db").write_bytes(b"half a database")
 
@@ -68,8 +68,7 @@ def test_a_temporary_database_left_by_a_killed_import_does_not_matter(location: 
 @pytest.mark.slow
 def test_sigkill_at_any_moment_leaves_db_json_or_the_whole_import(tmp_path: Path) -> None:
     source = tmp_path / "generated"
-    generate = [sys.executable, str(LEGACY_DIR / "generate.py"), str(source), "--releases", "1500", "--apps", "5"]
-    subprocess.run(generate, check=True, capture_output=True)
+    generate(source, releases=1500, apps=5)
     expected = document_counts(source / "db.json")
     started = time.monotonic()
     subprocess.run([str(DIST), "--store", str(copy_store(source, tmp_path / "whole")), "app", "list"], check=True)

@@ -1,4 +1,4 @@
-"""`alembic upgrade head` on a legacy store creates the schema and imports db.json, as DESIGN.md §2 says."""
+"""`alembic upgrade head` on a legacy store creates the schema and imports db.json, as docs/legacy.md says."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ import pytest
 from dist.persistence.legacy.loader import document_counts
 from dist.persistence.store import StoreLocation
 from tests.conftest import PG_URL, REPO_ROOT, create_pg_database, drop_pg_database
-from tests.legacy.helpers import ALEMBIC, copy_fixture, database_counts_of, database_leftovers, run
+from tests.legacy.helpers import ALEMBIC, database_counts_of, database_leftovers, run
+from tests.legacy.stores import write_fixture
 
 
 def test_alembic_upgrade_imports_an_embedded_legacy_store(tmp_path: Path) -> None:
-    root = copy_fixture("typical", tmp_path / "store")
+    root = write_fixture("typical", tmp_path / "store")
 
     result = run([str(ALEMBIC), "-x", f"store={root}", "upgrade", "head"], cwd=REPO_ROOT)
 
@@ -23,19 +24,19 @@ def test_alembic_upgrade_imports_an_embedded_legacy_store(tmp_path: Path) -> Non
 
 
 def test_alembic_upgrade_of_a_broken_legacy_store_fails_and_writes_nothing(tmp_path: Path) -> None:
-    root = copy_fixture("broken/dangling-release", tmp_path / "store")
+    root = write_fixture("broken/dangling-release", tmp_path / "store")
 
     result = run([str(ALEMBIC), "-x", f"store={root}", "upgrade", "head"], cwd=REPO_ROOT)
 
     assert result.code != 0
-    assert "channel 2" in result.err
+    assert "channel 3" in result.err
     assert (root / "db.json").exists()
     assert database_leftovers(root) == []
 
 
 @pytest.mark.skipif(PG_URL is None, reason="needs DIST_TEST_DATABASE_URL")
 def test_alembic_upgrade_with_a_database_url_imports_the_store(tmp_path: Path) -> None:
-    root = copy_fixture("pre-tokens", tmp_path / "store")
+    root = write_fixture("pre-tokens", tmp_path / "store")
     url = create_pg_database()
     try:
         result = run(

@@ -26,7 +26,7 @@ from dist.persistence.models.base import UTCDateTime
 
 SHA = "a" * 64
 PLUS_5_30 = timezone(timedelta(hours=5, minutes=30))
-# Per member: values a record may hold, good ones first. Each bad one breaks some rule of FORMAT.md.
+# Per member: values a record may hold, good ones first. Each bad one breaks some rule of docs/legacy.md.
 VALUES: dict[str, list[Any]] = {
     "id": [7, 2**31 - 1, 0, -3, 2**31, "7", 7.0, True, None],
     "app_id": [3, 0, "3", None, 2**31],

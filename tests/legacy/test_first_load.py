@@ -11,20 +11,13 @@ from dist.domain.enums import ChannelEventKind
 from dist.persistence.models import ChannelEventRow, ReleaseRow, TokenRow
 from dist.persistence.store import StoreLocation, open_store
 from dist.services import channels
-from tests.legacy.helpers import (
-    GOOD,
-    copy_fixture,
-    database_leftovers,
-    dist,
-    dist_process,
-    read_document,
-    with_defaults,
-)
+from tests.legacy.helpers import database_leftovers, dist, dist_process, read_document, with_defaults
+from tests.legacy.stores import GOOD, write_fixture
 
 
 @pytest.mark.parametrize("fixture", GOOD)
 def test_fixture_imports_on_first_load_and_exports_back(fixture: str, location: StoreLocation, tmp_path: Path) -> None:
-    copy_fixture(fixture, location.root)
+    write_fixture(fixture, location.root)
     original = read_document(location.root / "db.json")
 
     listed = dist(location, "app", "list", "--json").json()
@@ -42,7 +35,7 @@ def test_fixture_imports_on_first_load_and_exports_back(fixture: str, location: 
 
 
 def test_channel_histories_become_channel_events(location: StoreLocation) -> None:
-    copy_fixture("typical", location.root)
+    write_fixture("typical", location.root)
     original = read_document(location.root / "db.json")
     store = open_store(location)
     try:
@@ -66,7 +59,7 @@ def test_channel_histories_become_channel_events(location: StoreLocation) -> Non
 
 
 def test_new_records_after_an_import_take_new_ids(location: StoreLocation, tmp_path: Path) -> None:
-    copy_fixture("typical", location.root)
+    write_fixture("typical", location.root)
     original = read_document(location.root / "db.json")
     payload = tmp_path / "payload.bin"
     payload.write_bytes(b"new bytes after the import")

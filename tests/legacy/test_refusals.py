@@ -1,4 +1,4 @@
-"""An import is all or nothing: every defect of FORMAT.md is refused whole, naming the record and the reason."""
+"""An import is all or nothing: every defect of docs/legacy.md is refused whole, naming the record and the reason."""
 
 from __future__ import annotations
 
@@ -12,16 +12,17 @@ import pytest
 from dist.domain.errors import DistError
 from dist.persistence.legacy.loader import database_counts
 from dist.persistence.store import StoreLocation, open_store
-from tests.legacy.helpers import BROKEN, copy_fixture, database_leftovers, dist_process, read_document
+from tests.legacy.helpers import database_leftovers, dist_process, read_document
+from tests.legacy.stores import BROKEN, write_fixture
 
-# What each shared broken store must be refused for: words the message must hold (record, member, reason).
+# What each broken fixture store must be refused for: words the message must hold (record, member, reason).
 BROKEN_NAMES = {
-    "bad-enum": ["release 9", '"status"', "deleted"],
+    "bad-enum": ["release 3", '"status"', "deleted"],
     "broken-json": ["db.json is not valid JSON", "line"],
-    "cross-app-channel": ["channel 2", '"release_id"', "14", "of app 4"],
-    "dangling-release": ["channel 2", '"release_id"', "99999", "no release"],
-    "duplicate-slug": ["app 4", '"slug"', "x-0"],
-    "missing-blob": ["artifact 4", '"sha256"', "missing"],
+    "cross-app-channel": ["channel 3", '"release_id"', "is 2", "of app 2"],
+    "dangling-release": ["channel 3", '"release_id"', "99999", "no release"],
+    "duplicate-slug": ["app 3", '"slug"', "desk", "app 2"],
+    "missing-blob": ["artifact 9", '"sha256"', "missing"],
 }
 
 
@@ -47,12 +48,12 @@ def refusal(location: StoreLocation) -> DistError:
 
 
 def test_every_broken_fixture_is_known() -> None:
-    assert sorted(BROKEN_NAMES) == BROKEN
+    assert sorted(BROKEN_NAMES) == sorted(BROKEN)
 
 
-@pytest.mark.parametrize("fixture", BROKEN)
+@pytest.mark.parametrize("fixture", sorted(BROKEN))
 def test_broken_fixture_is_refused_whole(fixture: str, location: StoreLocation) -> None:
-    copy_fixture(f"broken/{fixture}", location.root)
+    write_fixture(f"broken/{fixture}", location.root)
 
     error = refusal(location)
 
@@ -62,13 +63,13 @@ def test_broken_fixture_is_refused_whole(fixture: str, location: StoreLocation) 
 
 
 def test_a_command_on_a_broken_store_exits_1_and_names_the_record(location: StoreLocation) -> None:
-    copy_fixture("broken/missing-blob", location.root)
+    write_fixture("broken/missing-blob", location.root)
 
     result = dist_process(location, "app", "list")
 
     assert result.code == 1
     assert result.out == ""
-    assert result.err.startswith("error: legacy.invalid: artifact 4: ")
+    assert result.err.startswith("error: legacy.invalid: artifact 9: ")
     assert_nothing_written(location)
 
 
@@ -112,7 +113,7 @@ def _whole(member: str, value: Any) -> Mutation:
 
 
 # (mutation of the pre-tokens store, words the refusal must hold). In that store the first app is 2, the first
-# release 1, the first artifact 1, and the second channel 3, with a history of three entries ending on release 12.
+# release 1, the first artifact 1, and the second channel 2, with a history of two entries ending on release 4.
 DEFECTS: dict[str, tuple[Mutation, list[str]]] = {
     "member of the wrong type": (_whole("releases", {"id": 1}), ['"releases"', "not an array"]),
     "record not an object": (_whole("apps", [1]), ["app #1", "not an object"]),
@@ -127,11 +128,11 @@ DEFECTS: dict[str, tuple[Mutation, list[str]]] = {
     ),
     "dangling app": (_set("releases", 0, "app_id", 4242), ["release 1", '"app_id"', "4242"]),
     "dangling artifact release": (_set("artifacts", 0, "release_id", 4242), ["artifact 1", '"release_id"', "4242"]),
-    "dangling history release": (_history(0, "release_id", 4242), ["channel 3", "history[1].release_id", "4242"]),
-    "history out of step": (_set("channels", 1, "release_id", 13), ["channel 3", '"release_id"', "release 12"]),
-    "bad history kind": (_history(0, "kind", "demote"), ["channel 3", "history[1].kind", "demote"]),
+    "dangling history release": (_history(0, "release_id", 4242), ["channel 2", "history[1].release_id", "4242"]),
+    "history out of step": (_set("channels", 1, "release_id", 3), ["channel 2", '"release_id"', "release 4"]),
+    "bad history kind": (_history(0, "kind", "demote"), ["channel 2", "history[1].kind", "demote"]),
     "malformed slug": (_set("apps", 0, "slug", "Not A Slug"), ["app 2", '"slug"']),
-    "malformed channel name": (_set("channels", 1, "name", "-beta"), ["channel 3", '"name"']),
+    "malformed channel name": (_set("channels", 1, "name", "-beta"), ["channel 2", '"name"']),
     "malformed version": (_set("releases", 0, "version", "1.0"), ["release 1", '"version"', "SemVer"]),
     "malformed platform": (_set("artifacts", 0, "platform", "Linux x86"), ["artifact 1", '"platform"']),
     "malformed sha256": (_set("artifacts", 0, "sha256", "ABC"), ["artifact 1", '"sha256"']),
@@ -147,7 +148,7 @@ DEFECTS: dict[str, tuple[Mutation, list[str]]] = {
 
 @pytest.mark.parametrize("defect", sorted(DEFECTS))
 def test_defect_is_refused_naming_the_record(defect: str, location: StoreLocation) -> None:
-    copy_fixture("pre-tokens", location.root)
+    write_fixture("pre-tokens", location.root)
     document = read_document(location.root / "db.json")
     mutate, words = DEFECTS[defect]
     mutate(document)
@@ -161,7 +162,7 @@ def test_defect_is_refused_naming_the_record(defect: str, location: StoreLocatio
 
 
 def test_token_defects_are_refused(location: StoreLocation) -> None:
-    copy_fixture("typical", location.root)
+    write_fixture("typical", location.root)
     document = read_document(location.root / "db.json")
     first = copy.deepcopy(document["tokens"][0])
     document["tokens"].append({**first, "id": 9001})
@@ -174,7 +175,7 @@ def test_token_defects_are_refused(location: StoreLocation) -> None:
 
 
 def test_unknown_members_are_ignored(location: StoreLocation, caplog: pytest.LogCaptureFixture) -> None:
-    copy_fixture("minimal", location.root)
+    write_fixture("minimal", location.root)
     document = read_document(location.root / "db.json")
     document["plugins"] = [{"id": 1}]
     (location.root / "db.json").write_text(json.dumps(document), encoding="utf-8")

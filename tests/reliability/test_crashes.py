@@ -5,14 +5,12 @@ whole or absent, every acknowledged write is there, and db.json is either still 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import random
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -24,7 +22,8 @@ from sqlalchemy import inspect, text
 
 from dist.persistence.store import StoreLocation, open_store, upgrade_to_head
 from dist.services import releases
-from tests.conftest import LEGACY_DIR, create_pg_database, drop_pg_database
+from tests.conftest import create_pg_database, drop_pg_database
+from tests.legacy.generate import generate
 from tests.reliability.conftest import Servers, Size, admin_secret, run_dist
 from tests.support import BIN, store_args
 
@@ -180,11 +179,7 @@ def _legacy_rows(location: StoreLocation) -> tuple[int, int]:
 @pytest.fixture(scope="module")
 def legacy_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, int]:
     out = tmp_path_factory.mktemp("legacy") / "store"
-    generator = LEGACY_DIR / "generate.py"
-    subprocess.run(
-        [sys.executable, str(generator), str(out), "--apps", "5", "--releases", "400"], check=True, capture_output=True
-    )
-    document = json.loads((out / "db.json").read_text())
+    document = generate(out, apps=5, releases=400)
     return out, len(document["apps"]), len(document["releases"])
 
 

@@ -17,10 +17,9 @@ from sqlalchemy import inspect, text
 
 from dist.domain.errors import DistError
 from dist.persistence.store import StoreLocation, open_store, upgrade_to_head
-from tests.conftest import LEGACY_DIR
+from tests.legacy.stores import write_fixture
 from tests.reliability.conftest import Size
 
-SOURCE = LEGACY_DIR / "fixtures" / "typical"
 MEMBERS = ["apps", "channels", "releases", "artifacts", "tokens", "audit"]
 RECORD = re.compile(r"^(app|channel|release|artifact|token|audit event) |^db\.json")
 PATH_LIKE = ["../x", "a/../../b", "..", ".", "/etc/passwd", "%2e%2e%2f", "x\x00y", "\\..\\w", "é" * 300, "x" * 300, ""]
@@ -89,7 +88,8 @@ def _wipe(location: StoreLocation) -> None:
 def test_mutated_legacy_documents_are_imported_or_refused_whole(
     database_url: str | None, tmp_path: Path, size: Size
 ) -> None:
-    document = json.loads((SOURCE / "db.json").read_text())
+    source = write_fixture("typical", tmp_path / "typical")
+    document = json.loads((source / "db.json").read_text())
     outside = tmp_path / "outside"
     outside.mkdir()
     tried: list[str] = []
@@ -105,7 +105,7 @@ def test_mutated_legacy_documents_are_imported_or_refused_whole(
         mutated = mutate(document, data)
         root = outside / "store"
         shutil.rmtree(root, ignore_errors=True)
-        shutil.copytree(SOURCE, root)
+        shutil.copytree(source, root)
         (root / "db.json").write_text(json.dumps(mutated))
         location = StoreLocation(root, database_url)
         if database_url is not None:

@@ -20,7 +20,7 @@ apps_made = itertools.count()
 
 
 class ChannelModel:
-    """One channel's stack as DESIGN.md §4 describes it."""
+    """One channel's stack as docs/concepts.md describes it."""
 
     def __init__(self) -> None:
         self.stack: list[str] = []

@@ -10,7 +10,8 @@ from pathlib import Path
 from dist.persistence.store import Store, StoreLocation
 from dist.services import releases
 from dist.services.releases import ArtifactSpec
-from tests.legacy.helpers import copy_fixture, dist, read_document
+from tests.legacy.helpers import dist, read_document
+from tests.legacy.stores import write_fixture
 
 HOUR = 3600
 
@@ -72,7 +73,7 @@ def test_gc_removes_old_orphans_and_keeps_the_rest(store: Store, location: Store
 
 
 def test_import_legacy_into_an_empty_store_then_export(location: StoreLocation, tmp_path: Path) -> None:
-    source = copy_fixture("typical", tmp_path / "legacy")
+    source = write_fixture("typical", tmp_path / "legacy")
     original = read_document(source / "db.json")
 
     imported = dist(location, "store", "import-legacy", str(source), "--json").json()
@@ -96,7 +97,7 @@ def test_import_legacy_into_an_empty_store_then_export(location: StoreLocation, 
 
 def test_moving_a_store_between_databases_keeps_every_record(location: StoreLocation, tmp_path: Path) -> None:
     """Export from an embedded store, import into the store under test (PostgreSQL too), export again."""
-    first = StoreLocation(copy_fixture("typical", tmp_path / "first"))
+    first = StoreLocation(write_fixture("typical", tmp_path / "first"))
     assert dist(first, "store", "export", str(tmp_path / "one")).code == 0
 
     assert dist(location, "store", "import-legacy", str(tmp_path / "one")).code == 0
@@ -106,11 +107,11 @@ def test_moving_a_store_between_databases_keeps_every_record(location: StoreLoca
 
 
 def test_import_legacy_of_a_broken_store_writes_nothing(location: StoreLocation, tmp_path: Path) -> None:
-    source = copy_fixture("broken/bad-enum", tmp_path / "legacy")
+    source = write_fixture("broken/bad-enum", tmp_path / "legacy")
 
     result = dist(location, "store", "import-legacy", str(source))
 
-    assert result.code == 1 and "release 9" in result.err
+    assert result.code == 1 and "release 3" in result.err
     assert dist(location, "app", "list", "--json").json() == {"apps": []}
     assert not list((location.root / "objects").glob("*/*"))
 

@@ -1,6 +1,6 @@
 """Writing the records of a database as a legacy db.json, streamed: a batch of rows in memory at a time.
 
-Every member of every record is written, defaults included, in the order of FORMAT.md; records in id
+Every member of every record is written, defaults included, in the order of docs/legacy.md; records in id
 order, a channel's history in the order of its events. Timestamps are rendered as everywhere else.
 """
 
