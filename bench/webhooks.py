@@ -14,10 +14,14 @@ publish.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import subprocess
+import sys
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,17 +31,24 @@ from typing import Any
 import httpx
 
 from bench.common import (
+    DIST,
+    PG_ADMIN_URL,
+    REPO_ROOT,
     Figure,
     Gap,
+    Server,
     at_most,
     create_token,
     dist,
     distd,
+    free_port,
     log,
     main_for,
     median,
     publish_blob,
     publish_release,
+    started,
+    wait_http,
 )
 
 NAME = "webhooks"
@@ -86,12 +97,67 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def delivery_latency(args: argparse.Namespace, work: Path, receiver: Receiver) -> list[Figure]:
-    store = work / "latency"
-    token = create_token(store)
-    dist(store, "webhook", "create", receiver.url, "--event", "release_published")
+@contextlib.contextmanager
+def postgresql() -> Iterator[str]:
+    """A fresh PostgreSQL database at the schema's head; its URL. Dropped afterwards."""
+    try:
+        import psycopg
+
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True)
+    except Exception as error:
+        raise Gap(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {error}") from error
+    name = f"dist_bench_webhooks_{os.getpid()}"
+    with admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            url = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
+            subprocess.run(
+                [str(Path(sys.executable).parent / "alembic"), "upgrade", "head"],
+                env={**os.environ, "DIST_DATABASE_URL": url},
+                cwd=REPO_ROOT,
+                check=True,
+                capture_output=True,
+                timeout=600,
+            )
+            yield url
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def instance(store: Path, work: Path, database_url: str | None) -> Iterator[Server]:
+    if database_url is None:
+        with distd(store, work, ALLOW) as server:
+            yield server
+        return
+    port = free_port()
+    logfile = work / f"distd-{port}.log"
+    command = [DIST, "--store", str(store), "--database-url", database_url, "serve", "--port", str(port), ALLOW]
+    with started(command, logfile) as process:
+        base = f"http://127.0.0.1:{port}"
+        wait_http(base + "/healthz", process, logfile)
+        yield Server(base, process, logfile)
+
+
+def delivery_latency(args: argparse.Namespace, work: Path, receiver: Receiver, engine: str) -> list[Figure]:
+    if engine == "SQLite":
+        return _delivery_latency(args, work / "latency-sqlite", receiver, engine, None)
+    with postgresql() as url:
+        return _delivery_latency(args, work / "latency-postgresql", receiver, engine, url)
+
+
+def _delivery_latency(
+    args: argparse.Namespace, store: Path, receiver: Receiver, engine: str, url: str | None
+) -> list[Figure]:
+    work = store.parent
+    created = json.loads(
+        dist(store, "token", "create", "--name", "bench", "--scope", "admin", "--json", database_url=url)
+    )
+    token = str(created["secret"])
+    dist(store, "webhook", "create", receiver.url, "--event", "release_published", database_url=url)
     seconds = max(args.duration, 5.0)
-    with distd(store, work, ALLOW) as first, distd(store, work, ALLOW) as second:
+    with instance(store, work, url) as first, instance(store, work, url) as second:
         clients = [httpx.Client(base_url=s.base, timeout=60) for s in (first, second)]
         digest = publish_blob(clients[0], token, os.urandom(1024))
         total = int(RATE * seconds)
@@ -120,7 +186,7 @@ def delivery_latency(args: argparse.Namespace, work: Path, receiver: Receiver) -
     return [
         Figure(
             NAME,
-            "delivery after commit, p99 (2 instances, 50 publishes/s)",
+            f"delivery after commit, p99 (2 instances on {engine}, 50 publishes/s)",
             f"{p99 * 1000:.0f} ms",
             "1000 ms",
             *at_most(p99, 1.0),
@@ -167,12 +233,30 @@ def publish_cost(args: argparse.Namespace, work: Path, receiver: Receiver) -> li
 
 def run(args: argparse.Namespace, work: Path) -> list[Figure]:
     figures: list[Figure] = []
-    for measure in (delivery_latency, publish_cost):
+    for engine in ("PostgreSQL", "SQLite"):
         receiver = Receiver()
         try:
-            figures += measure(args, work, receiver)
+            figures += delivery_latency(args, work, receiver, engine)
+        except Gap as gap:
+            figures.append(
+                Figure(
+                    NAME,
+                    f"delivery after commit, p99 (2 instances on {engine})",
+                    "-",
+                    "-",
+                    None,
+                    "<= 1",
+                    None,
+                    str(gap),
+                )
+            )
         finally:
             receiver.close()
+    receiver = Receiver()
+    try:
+        figures += publish_cost(args, work, receiver)
+    finally:
+        receiver.close()
     return figures
 
 

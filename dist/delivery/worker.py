@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import random
 import secrets
 import socket
 from collections.abc import Callable
@@ -33,6 +34,10 @@ MAX_IN_FLIGHT = 32
 IDLE_SECONDS = 5.0
 UNWATCHED_SECONDS = 0.5
 WATCH_POLL_SECONDS = 0.05
+# Woken by a commit, the worker waits a moment more, so that the deliveries of the commits that follow in
+# quick succession are claimed in one transaction; random, so that instances woken by the same commit seldom
+# reach for the same deliveries at once.
+COALESCE_SECONDS = (0.02, 0.1)
 # After a due delivery turned out to be taken by another worker, or the database failed.
 BACKOFF_SECONDS = 0.2
 ERROR_SECONDS = 1.0
@@ -45,6 +50,9 @@ class DeliveryWorker:
         self.owner = f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(4)}"
         self._max_in_flight = max_in_flight
         self._in_flight: set[asyncio.Task[None]] = set()
+        # Outcomes waiting to be recorded: written together, one transaction for all that finished meanwhile.
+        self._finished: list[tuple[Attempt, outbox.Outcome]] = []
+        self._recording: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._stopped = False
 
@@ -101,12 +109,19 @@ class DeliveryWorker:
             # Recorded like any failed attempt, rather than leaving the delivery leased until its lease ends.
             log.exception("webhook delivery %s: the attempt failed", attempt.delivery_id)
             outcome = outbox.Outcome(error=f"{type(error).__name__}: {error}")
-        try:
-            await run_in_threadpool(outbox.finish, self.store.uow(), attempt, owner=self.owner, outcome=outcome)
-        except Exception:
-            # The lease runs out and another attempt is made: at least once, never lost.
-            log.exception("webhook delivery %s: cannot record the attempt", attempt.delivery_id)
-        self.wake()
+        self._finished.append((attempt, outcome))
+        if self._recording is None or self._recording.done():
+            self._recording = asyncio.create_task(self._record())
+
+    async def _record(self) -> None:
+        while self._finished:
+            batch, self._finished = self._finished, []
+            try:
+                await run_in_threadpool(outbox.finish, self.store.uow(), batch, owner=self.owner)
+            except Exception:
+                # Their leases run out and other attempts are made: at least once, never lost.
+                log.exception("webhook deliveries: cannot record %d attempts", len(batch))
+            self.wake()
 
     async def _sleep(self, seconds: float, poll: Callable[[], bool]) -> None:
         if seconds <= 0:
@@ -125,16 +140,20 @@ class DeliveryWorker:
                     await self._wake.wait()
             if not live:
                 break
+        if self._wake.is_set() and not self._stopped:
+            await asyncio.sleep(random.uniform(*COALESCE_SECONDS))
 
     async def _stop(self) -> None:
         unfinished = list(self._in_flight)
-        if not unfinished:
-            return
         for task in unfinished:
             task.cancel()
         await asyncio.gather(*unfinished, return_exceptions=True)
-        with contextlib.suppress(Exception):
-            await run_in_threadpool(outbox.release, self.store.uow(), owner=self.owner)
+        if self._recording is not None:
+            # Attempts that were made are recorded (it takes a moment), so that they are not made again.
+            await asyncio.gather(self._recording, return_exceptions=True)
+        if unfinished:
+            with contextlib.suppress(Exception):
+                await run_in_threadpool(outbox.release, self.store.uow(), owner=self.owner)
 
 
 def _seconds(due: datetime, now: datetime) -> float:

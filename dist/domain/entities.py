@@ -141,3 +141,4 @@ class Attempt:
     url: str
     secret: str
     attempts: int
+    next_attempt_at: datetime

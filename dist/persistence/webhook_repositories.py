@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, delete, func, insert, or_, select, update
+from sqlalchemy import Table, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from dist.domain.entities import Attempt, Delivery, Webhook
@@ -35,6 +35,18 @@ def _delivery(row: DeliveryRow) -> Delivery:
         delivered_at=row.delivered_at,
         id=row.id,
     )
+
+
+# What recording an attempt sets, besides freeing its lease.
+FINISHED_COLUMNS = (
+    "state",
+    "attempts",
+    "next_attempt_at",
+    "last_attempt_at",
+    "last_status",
+    "last_error",
+    "delivered_at",
+)
 
 
 class WebhookRepository:
@@ -115,8 +127,9 @@ class DeliveryRepository:
         return found
 
     def claim(self, now: datetime, *, owner: str, lease_until: datetime, limit: int) -> list[Attempt]:
-        """Lease up to `limit` due deliveries to `owner`. On PostgreSQL rows another transaction is claiming
-        are skipped (FOR UPDATE SKIP LOCKED); SQLite's write lock (BEGIN IMMEDIATE) lets one claim at a time."""
+        """Lease up to `limit` due deliveries to `owner`, in one statement (the write lock is held no longer than
+        it runs). On PostgreSQL rows another transaction is claiming are skipped (FOR UPDATE SKIP LOCKED);
+        SQLite's write lock (BEGIN IMMEDIATE) lets one claim at a time."""
         due = select(DeliveryRow.id).where(
             DeliveryRow.state == DeliveryState.PENDING,
             DeliveryRow.next_attempt_at <= now,
@@ -125,36 +138,63 @@ class DeliveryRepository:
         due = due.order_by(DeliveryRow.next_attempt_at, DeliveryRow.id).limit(limit)
         if self.session.get_bind().dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)
-        ids = list(self.session.scalars(due))
-        if not ids:
+        leased = self.session.execute(
+            update(DeliveryRow)
+            .where(DeliveryRow.id.in_(due.scalar_subquery()))
+            .values(lease_owner=owner, lease_until=lease_until)
+            .returning(
+                DeliveryRow.id,
+                DeliveryRow.webhook_id,
+                DeliveryRow.message_id,
+                DeliveryRow.payload,
+                DeliveryRow.attempts,
+                DeliveryRow.next_attempt_at,
+            )
+        ).all()
+        if not leased:
             return []
-        self.session.execute(
-            update(DeliveryRow).where(DeliveryRow.id.in_(ids)).values(lease_owner=owner, lease_until=lease_until)
-        )
-        query = (
-            select(DeliveryRow.id, DeliveryRow.message_id, DeliveryRow.payload, DeliveryRow.attempts)
-            .add_columns(WebhookRow.url, WebhookRow.secret)
-            .join(WebhookRow, WebhookRow.id == DeliveryRow.webhook_id)
-            .where(DeliveryRow.id.in_(ids))
-            .order_by(DeliveryRow.next_attempt_at, DeliveryRow.id)
-        )
+        endpoints = {
+            row.id: (row.url, row.secret)
+            for row in self.session.execute(
+                select(WebhookRow.id, WebhookRow.url, WebhookRow.secret).where(
+                    WebhookRow.id.in_({r.webhook_id for r in leased})
+                )
+            )
+        }
         return [
-            Attempt(delivery_id=r[0], message_id=r[1], payload=r[2], attempts=r[3], url=r[4], secret=r[5])
-            for r in self.session.execute(query)
+            Attempt(
+                delivery_id=r.id,
+                message_id=r.message_id,
+                payload=r.payload,
+                attempts=r.attempts,
+                next_attempt_at=r.next_attempt_at,
+                url=endpoints[r.webhook_id][0],
+                secret=endpoints[r.webhook_id][1],
+            )
+            for r in sorted(leased, key=lambda r: r.id)
         ]
 
-    def finish(self, delivery_id: int, owner: str, values: dict[str, Any]) -> bool:
-        """Record an attempt's outcome, if `owner` still holds the lease; False when it had been lost."""
-        result = self.session.execute(
-            update(DeliveryRow)
+    def finish(self, owner: str, outcomes: Sequence[dict[str, Any]]) -> int:
+        """Record attempts' outcomes (each with its `delivery_id`) in one statement run for each, where `owner`
+        still holds the lease; returns how many were recorded."""
+        table = cast(Table, DeliveryRow.__table__)
+        statement = (
+            update(table)
             .where(
-                DeliveryRow.id == delivery_id,
-                DeliveryRow.lease_owner == owner,
-                DeliveryRow.state == DeliveryState.PENDING,
+                table.c.id == bindparam("delivery_id"),
+                table.c.lease_owner == owner,
+                table.c.state == DeliveryState.PENDING,
             )
-            .values(lease_owner=None, lease_until=None, **values)
+            .values(
+                lease_owner=None,
+                lease_until=None,
+                # Parameter names that are not column names: SQLAlchemy keeps those for its own SET clause.
+                **{name: bindparam(f"new_{name}") for name in FINISHED_COLUMNS},
+            )
         )
-        return bool(getattr(result, "rowcount", 0))
+        rows = [{"delivery_id": o["delivery_id"], **{f"new_{n}": o[n] for n in FINISHED_COLUMNS}} for o in outcomes]
+        result = self.session.connection().execute(statement, rows)
+        return max(int(getattr(result, "rowcount", 0)), 0)
 
     def release(self, owner: str) -> None:
         self.session.execute(

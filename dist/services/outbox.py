@@ -4,6 +4,7 @@ the delivery worker of every distd, which leases each due delivery to one instan
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -75,27 +76,39 @@ class Outcome:
         return self.status is not None and 200 <= self.status < 300
 
 
-def finish(uow: UnitOfWork, attempt: Attempt, *, owner: str, outcome: Outcome, draw: float | None = None) -> bool:
-    """Record an attempt: delivered on a 2xx answer; otherwise retried after an exponential, jittered delay,
-    or `failed` once the retries are spent. False when `owner` no longer held the lease (nothing changed)."""
-    made = attempt.attempts + 1
+def finish(
+    uow: UnitOfWork, results: Sequence[tuple[Attempt, Outcome]], *, owner: str, draw: float | None = None
+) -> int:
+    """Record attempts, all in one transaction: delivered on a 2xx answer; otherwise retried after an
+    exponential, jittered delay (`draw` fixes the jitter), or `failed` once the retries are spent. An attempt
+    whose lease `owner` no longer held changes nothing. Returns how many were recorded."""
     with uow.write():
         now = uow.clock()
-        values: dict[str, object] = {
-            "attempts": made,
-            "last_attempt_at": now,
-            "last_status": outcome.status,
-            "last_error": outcome.error[:MAX_ERROR_LENGTH] if outcome.error else None,
-        }
-        if outcome.delivered:
-            values.update(state=DeliveryState.DELIVERED, delivered_at=now)
-        else:
-            delay = retry_delay(made, random.random() if draw is None else draw)
-            if delay is None:
-                values.update(state=DeliveryState.FAILED)
+        rows = []
+        for attempt, outcome in results:
+            made = attempt.attempts + 1
+            state, next_attempt_at = DeliveryState.PENDING, attempt.next_attempt_at
+            if outcome.delivered:
+                state = DeliveryState.DELIVERED
             else:
-                values.update(next_attempt_at=now + delay)
-        recorded = uow.deliveries.finish(attempt.delivery_id, owner, values)
+                delay = retry_delay(made, random.random() if draw is None else draw)
+                if delay is None:
+                    state = DeliveryState.FAILED
+                else:
+                    next_attempt_at = now + delay
+            rows.append(
+                {
+                    "delivery_id": attempt.delivery_id,
+                    "state": state,
+                    "attempts": made,
+                    "next_attempt_at": next_attempt_at,
+                    "last_attempt_at": now,
+                    "last_status": outcome.status,
+                    "last_error": outcome.error[:MAX_ERROR_LENGTH] if outcome.error else None,
+                    "delivered_at": now if outcome.delivered else None,
+                }
+            )
+        recorded = uow.deliveries.finish(owner, rows)
         uow.commit()
         return recorded
 

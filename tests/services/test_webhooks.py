@@ -14,7 +14,7 @@ from dist.domain.render import render_audit_event, render_webhook
 from dist.domain.webhooks import MAX_RETRIES
 from dist.persistence.store import Store, open_store
 from dist.persistence.uow import UnitOfWork
-from dist.services import audit, channels, outbox, releases, tokens, webhooks
+from dist.services import apps, audit, channels, outbox, releases, tokens, webhooks
 from dist.services.outbox import LEASE, Outcome
 from tests.conftest import Clock
 from tests.services.conftest import ACTOR, Publish, refused
@@ -93,9 +93,9 @@ def test_a_lease_gives_each_attempt_to_one_worker(store: Store, uow: UnitOfWork,
     second = outbox.claim(uow, owner="two", limit=10)
     assert [a.message_id for a in second] == [first[0].message_id]
     # The first worker's late answer no longer counts; the lease holder's does.
-    assert not outbox.finish(uow, first[0], owner="one", outcome=Outcome(status=204))
+    assert outbox.finish(uow, [(first[0], Outcome(status=204))], owner="one") == 0
     assert deliveries(store)[0]["state"] == "pending"
-    assert outbox.finish(uow, second[0], owner="two", outcome=Outcome(status=204))
+    assert outbox.finish(uow, [(second[0], Outcome(status=204))], owner="two") == 1
     [row] = deliveries(store)
     assert (row["state"], row["attempts"], row["last_status"]) == ("delivered", 1, 204)
     assert outbox.next_due(uow) is None
@@ -115,7 +115,7 @@ def test_failures_are_retried_with_backoff_then_given_up_and_can_be_redelivered(
         message_ids.add(attempt.message_id)
         assert attempt.attempts == made - 1
         outcome = Outcome(status=500, error="HTTP 500") if made % 2 else Outcome(error="ConnectError: refused")
-        assert outbox.finish(uow, attempt, owner="w", outcome=outcome, draw=0.5)
+        assert outbox.finish(uow, [(attempt, outcome)], owner="w", draw=0.5) == 1
     assert len(message_ids) == 1
     assert timedelta(hours=20) <= clock.now - started <= timedelta(hours=26)
     [failed] = webhooks.list_deliveries(uow, failed_only=True)
@@ -184,3 +184,16 @@ def test_two_workers_claiming_at_once_never_share_a_delivery(store: Store, uow: 
     together = claimed["one"] + claimed["two"]
     assert sorted(together) == sorted({int(str(row["id"])) for row in deliveries(store)})
     assert len(together) == len(set(together)) == 61
+
+
+def test_attempts_that_finished_together_are_recorded_in_one_transaction(store: Store, uow: UnitOfWork) -> None:
+    for url in ("https://a.example/", "https://b.example/", "https://c.example/"):
+        webhooks.create_webhook(uow, url=url, events=["app_created"], actor=ACTOR)
+    apps.create_app(uow, slug="demo", actor=ACTOR)
+    first, second, third = outbox.claim(uow, owner="w", limit=10)
+    outcomes = [(first, Outcome(status=200)), (second, Outcome(status=410, error="HTTP 410")), (third, Outcome())]
+    assert outbox.finish(uow, outcomes, owner="w", draw=0.0) == 3
+    rows = {row["id"]: row for row in deliveries(store)}
+    assert (rows[first.delivery_id]["state"], rows[first.delivery_id]["last_status"]) == ("delivered", 200)
+    assert (rows[second.delivery_id]["state"], rows[second.delivery_id]["last_error"]) == ("pending", "HTTP 410")
+    assert (rows[third.delivery_id]["state"], rows[third.delivery_id]["attempts"]) == ("pending", 1)
