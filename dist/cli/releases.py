@@ -13,6 +13,7 @@ from dist.cli.errors import UsageError
 from dist.cli.uploads import parse_file_argument, upload
 from dist.domain.entities import Release
 from dist.domain.render import render_release
+from dist.domain.values import MAX_PAGE
 from dist.services import releases
 
 release_app = App(name="release", help="List, show and yank releases.")
@@ -68,7 +69,7 @@ def _all_releases(app: str) -> list[Release]:
     cursor: str | None = None
     with opened_store() as store:
         while True:
-            page, cursor = releases.list_releases(store.uow(), app, limit=releases.MAX_PAGE, cursor=cursor)
+            page, cursor = releases.list_releases(store.uow(), app, limit=MAX_PAGE, cursor=cursor)
             found.extend(page)
             if cursor is None:
                 return found

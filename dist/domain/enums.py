@@ -28,6 +28,7 @@ class TokenStatus(enum.StrEnum):
 
 class AuditAction(enum.StrEnum):
     APP_CREATED = "app_created"
+    APP_UPDATED = "app_updated"
     RELEASE_PUBLISHED = "release_published"
     RELEASE_YANKED = "release_yanked"
     CHANNEL_PROMOTED = "channel_promoted"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sized
 from dataclasses import dataclass
 from functools import total_ordering
 
@@ -16,6 +17,9 @@ SHA256_RE = re.compile(r"[0-9a-f]{64}")
 FILENAME_FORBIDDEN_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 # A percent-escape of '.', '/', '\\', '%' or a control: harmless as text, but a path once some layer decodes it.
 FILENAME_ESCAPE_RE = re.compile(r"%(?:2[5EeFf]|5[Cc]|[01][0-9A-Fa-f]|7[Ff])")
+# parse_filename's rule as one pattern, for a schema: not '.' or '..', none of the escapes above, no '/', '\\'
+# or controls (C0, DEL, C1).
+FILENAME_PATTERN = r"^(?!\.\.?$)(?!.*%(?:2[5EeFf]|5[Cc]|[01][0-9A-Fa-f]|7[Ff]))[^/\\\x00-\x1f\x7f-\x9f]+$"
 SEMVER_RE = re.compile(
     r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
@@ -31,6 +35,13 @@ MAX_FILENAME_LENGTH = 255
 MAX_CONTENT_TYPE_LENGTH = 255
 # Row ids are 32-bit integers in the schema: a larger one names nothing (and PostgreSQL refuses to compare it).
 MAX_ID = 2**31 - 1
+MAX_NOTES_LENGTH = 100_000
+MAX_ARTIFACTS = 100
+DEFAULT_PAGE = 50
+MAX_PAGE = 500
+MAX_AUDIT_LIMIT = 10_000
+MAX_APP_NAME_LENGTH = 200
+MAX_TOKEN_NAME_LENGTH = 100
 # Spaces and tabs only around the ';': the value becomes a Content-Type header, where CR or LF would split it.
 CONTENT_TYPE_RE = re.compile(r"[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+(?:[ \t]*;[ \t]*[ -~]*)?")
 
@@ -96,6 +107,85 @@ def is_storable_text(value: str) -> bool:
     except UnicodeEncodeError:
         return False
     return "\x00" not in value
+
+
+def _is_label(value: object, max_length: int) -> bool:
+    return (
+        isinstance(value, str)
+        and 1 <= len(value) <= max_length
+        and all(ord(c) >= 0x20 for c in value)
+        and is_storable_text(value)
+    )
+
+
+def parse_app_name(value: str) -> str:
+    if not _is_label(value, MAX_APP_NAME_LENGTH):
+        raise Invalid("app.invalid_name", f"an app name is 1-{MAX_APP_NAME_LENGTH} printable characters")
+    return value
+
+
+def parse_token_name(value: str) -> str:
+    if not _is_label(value, MAX_TOKEN_NAME_LENGTH):
+        raise Invalid("token.invalid_name", f"a token name is 1-{MAX_TOKEN_NAME_LENGTH} printable characters")
+    return value
+
+
+def parse_notes(value: str) -> str:
+    if not isinstance(value, str):
+        raise Invalid("release.invalid_notes", "release notes are text")
+    if len(value) > MAX_NOTES_LENGTH:
+        raise Invalid("release.notes_too_long", f"release notes are at most {MAX_NOTES_LENGTH} characters")
+    if not is_storable_text(value):
+        raise Invalid("release.invalid_notes", "release notes may not contain NUL characters or lone surrogates")
+    return value
+
+
+def parse_artifact_count(value: Sized) -> Sized:
+    if not value:
+        raise Invalid("release.no_artifacts", "a release needs at least one artifact")
+    if len(value) > MAX_ARTIFACTS:
+        raise Invalid("release.too_many_artifacts", f"a release has at most {MAX_ARTIFACTS} artifacts")
+    return value
+
+
+def _whole_number(value: object) -> int | None:
+    """An int, or the decimal digits of one as text (a query parameter); None for anything else."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    return None
+
+
+def parse_page_limit(value: int | str) -> int:
+    number = _whole_number(value)
+    if number is None or not 1 <= number <= MAX_PAGE:
+        raise Invalid("release.invalid_limit", f"limit must be a whole number between 1 and {MAX_PAGE}")
+    return number
+
+
+def parse_audit_limit(value: int | str) -> int:
+    number = _whole_number(value)
+    if number is None or not 1 <= number <= MAX_AUDIT_LIMIT:
+        raise Invalid("audit.invalid_limit", f"limit must be a whole number between 1 and {MAX_AUDIT_LIMIT}")
+    return number
+
+
+def parse_token_id(value: int | str) -> int:
+    number = _whole_number(value)
+    if number is None or not 1 <= number <= MAX_ID:
+        raise Invalid("token.invalid_id", f"{_show(value)} is not a token id (a whole number from 1)")
+    return number
+
+
+def parse_cursor(value: int | str | None) -> int | None:
+    """A release page's cursor (a release id handed out with the previous page); empty or None: the first."""
+    if value is None or value == "":
+        return None
+    number = _whole_number(value)
+    if number is None or not 1 <= number <= MAX_ID:
+        raise Invalid("release.invalid_cursor", f"{_show(value)} is not a cursor this server handed out")
+    return number
 
 
 def parse_sha256(value: str) -> str:

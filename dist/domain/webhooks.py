@@ -13,12 +13,14 @@ from urllib.parse import urlsplit
 from dist.domain.entities import Webhook
 from dist.domain.enums import AuditAction
 from dist.domain.errors import Invalid
-from dist.domain.values import is_storable_text
+from dist.domain.values import MAX_ID, is_storable_text
 
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32
 ALL_EVENTS = "*"
 MAX_URL_LENGTH = 2048
+DEFAULT_DELIVERIES_LIMIT = 100
+MAX_DELIVERIES_LIMIT = 10_000
 # Retries wait 1 s, 2 s, 4 s … doubling up to 3 h, each stretched or shrunk by up to half at random so that
 # endpoints coming back from an outage are not hit by every instance's backlog at the same moment. After
 # the first attempt and MAX_RETRIES retries (about 22 hours of nominal waits) a delivery is `failed`.
@@ -63,21 +65,53 @@ def parse_webhook_url(url: str) -> str:
     return url
 
 
+def parse_event(event: str) -> str:
+    """An audit action, or `*` for all of them; `webhook.unknown_event` otherwise."""
+    known = {action.value for action in AuditAction}
+    if event != ALL_EVENTS and event not in known:
+        raise Invalid("webhook.unknown_event", f"{event!r} is not an event; use * or one of {', '.join(sorted(known))}")
+    return event
+
+
 def parse_events(events: Iterable[str]) -> list[str]:
     """The audit actions an endpoint wants, in the order given, without repeats; none given means all (`*`)."""
     chosen: list[str] = []
-    known = {action.value for action in AuditAction}
     for event in events:
-        if event != ALL_EVENTS and event not in known:
-            raise Invalid(
-                "webhook.unknown_event",
-                f"{event!r} is not an event; use * or one of {', '.join(sorted(known))}",
-            )
-        if event not in chosen:
+        if parse_event(event) not in chosen:
             chosen.append(event)
     if ALL_EVENTS in chosen or not chosen:
         return [ALL_EVENTS]
     return chosen
+
+
+def parse_webhook_id(value: int | str) -> int:
+    return _parse_id(value, "webhook.invalid_id", "a webhook id")
+
+
+def parse_delivery_id(value: int | str) -> int:
+    return _parse_id(value, "webhook.invalid_delivery_id", "a delivery id")
+
+
+def parse_deliveries_limit(value: int | str) -> int:
+    number = _whole_number(value)
+    if number is None or not 1 <= number <= MAX_DELIVERIES_LIMIT:
+        raise Invalid("webhook.invalid_limit", f"limit must be a whole number between 1 and {MAX_DELIVERIES_LIMIT}")
+    return number
+
+
+def _parse_id(value: int | str, code: str, what: str) -> int:
+    number = _whole_number(value)
+    if number is None or not 1 <= number <= MAX_ID:
+        raise Invalid(code, f"{value!r} is not {what} (a whole number from 1)")
+    return number
+
+
+def _whole_number(value: object) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    return None
 
 
 def subscribes(webhook: Webhook, action: AuditAction, app: str | None) -> bool:

@@ -13,15 +13,16 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from dist.delivery.worker import DeliveryWorker
-from dist.http import downloads, reads, webhooks, writes
+from dist.http import admin, downloads, reads, webhooks, writes
 from dist.http.cache import ReadCache, ReadCacheMiddleware
+from dist.http.contract import encode
 from dist.http.errors import EXCEPTION_HANDLERS
 from dist.http.limits import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_UPLOAD, BodyPace, HeaderLimit
-from dist.http.openapi import openapi_document
+from dist.http.openapi import OPENAPI_ANSWER, openapi_document, operation
 from dist.http.ratelimit import AuthFailures
 from dist.persistence.changes import ChangeWatch, watch_for
 from dist.persistence.store import Store, StoreLocation, open_store
@@ -35,8 +36,9 @@ WATCH_START_POLLS = 100
 WATCH_START_POLL_SECONDS = 0.02
 
 
+@operation("get", "This document (OpenAPI 3.1).", {200: None}, errors=(), extra=OPENAPI_ANSWER)
 async def openapi(request: Request) -> Response:
-    return JSONResponse(request.state.openapi)
+    return Response(request.state.openapi, media_type="application/json")
 
 
 async def releases(request: Request) -> Response:
@@ -46,11 +48,23 @@ async def releases(request: Request) -> Response:
     return await reads.list_releases(request)
 
 
+releases.operations = {**reads.list_releases.operations, **writes.publish.operations}  # type: ignore[attr-defined]
+
+
+async def app_route(request: Request) -> Response:
+    if request.method == "PATCH":
+        return await admin.update_app(request)
+    return await reads.show_app(request)
+
+
+app_route.operations = {**reads.show_app.operations, **admin.update_app.operations}  # type: ignore[attr-defined]
+
+
 ROUTES = [
     Route("/healthz", reads.healthz),
     Route("/api/openapi.json", openapi),
     Route("/api/apps", reads.list_apps),
-    Route("/api/apps/{slug}", reads.show_app),
+    Route("/api/apps/{slug}", app_route, methods=["GET", "PATCH"]),
     Route("/api/apps/{slug}/releases", releases, methods=["GET", "POST"]),
     Route("/api/apps/{slug}/releases/{version}", reads.show_release),
     Route("/api/apps/{slug}/releases/{version}/yank", writes.yank, methods=["POST"]),
@@ -63,6 +77,9 @@ ROUTES = [
     Route("/api/apps/{slug}/channels/{name}/rollback", writes.rollback, methods=["POST"]),
     Route("/api/objects/{sha256}", downloads.object_by_sha256),
     Route("/api/upload", writes.upload, methods=["POST"]),
+    Route("/api/audit", admin.audit),
+    Route("/api/tokens", admin.tokens_route, methods=["GET", "POST"]),
+    Route("/api/tokens/{id}/revoke", admin.revoke_token, methods=["POST"]),
     Route("/api/webhooks", webhooks.webhooks, methods=["GET", "POST"]),
     Route("/api/webhooks/deliveries", webhooks.list_deliveries),
     Route("/api/webhooks/deliveries/{id}/redeliver", webhooks.redeliver, methods=["POST"]),
@@ -90,7 +107,7 @@ def create_app(
         return {
             "store": opened,
             "max_upload": max_upload,
-            "openapi": openapi_document(max_upload),
+            "openapi": encode(openapi_document(ROUTES, max_upload)),
             "auth_failures": AuthFailures(),
             "accel_redirect": accel_redirect,
         }

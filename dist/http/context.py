@@ -8,9 +8,11 @@ from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
+from starlette.responses import Response
 
 from dist.domain.enums import Scope
 from dist.domain.errors import Unauthorized
+from dist.http.contract import encode
 from dist.http.ratelimit import AuthFailures
 from dist.persistence.store import Store
 from dist.persistence.uow import UnitOfWork
@@ -27,6 +29,11 @@ def store(request: Request) -> Store:
 def max_upload(request: Request) -> int:
     cap: int = request.state.max_upload
     return cap
+
+
+def answer(document: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON answer: a rendering of dist/domain/render.py, in the shape of its contract type."""
+    return Response(encode(document), status_code=status, headers=headers, media_type="application/json")
 
 
 async def call(request: Request, service: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -4,6 +4,7 @@ immutable caching. The bytes are sent from the file in chunks, never read whole 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from email.utils import formatdate
 from urllib.parse import quote
 
@@ -16,6 +17,7 @@ from dist.domain.errors import NotFound
 from dist.domain.values import DEFAULT_CONTENT_TYPE, parse_sha256
 from dist.http.context import call, store
 from dist.http.errors import error_response
+from dist.http.openapi import F, operation
 from dist.services import releases
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -158,11 +160,36 @@ def content_disposition(filename: str) -> str:
     return value
 
 
+def _download(summary: str) -> Callable[[F], F]:
+    blob_headers = {
+        "ETag": {"schema": {"type": "string"}, "description": 'The strong ETag "<sha256>".'},
+        "Cache-Control": {"schema": {"type": "string"}},
+    }
+    binary = {"*/*": {"schema": {"type": "string", "format": "binary"}}}
+    # Range, If-Range and If-None-Match are HTTP's own headers, described here rather than as parameters.
+    return operation(
+        "get",
+        f"{summary} Honours one byte range (Range: bytes=0-1023; several ranges get the whole blob), If-Range "
+        "and If-None-Match against the strong ETag.",
+        {},
+        errors=(404, 416, 422),
+        extra={
+            "responses": {
+                "200": {"description": "The bytes.", "headers": blob_headers, "content": binary},
+                "206": {"description": "One byte range.", "headers": blob_headers, "content": binary},
+                "304": {"description": "If-None-Match matched: the client's copy is current."},
+            }
+        },
+    )
+
+
+@_download("A blob by its sha256.")
 async def object_by_sha256(request: Request) -> Response:
     sha256 = parse_sha256(request.path_params["sha256"])
     return await _send_blob(request, sha256)
 
 
+@_download("A release's file, as an attachment.")
 async def artifact_by_filename(request: Request) -> Response:
     params = request.path_params
     artifact = await call(request, releases.get_artifact, params["slug"], params["version"], params["filename"])

@@ -7,9 +7,10 @@ import logging
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from dist.domain.errors import DistError, ErrorKind
+from dist.http.contract import encode
 
 log = logging.getLogger("dist.http")
 
@@ -49,17 +50,23 @@ class RateLimited(DistError):
         self.retry_after = retry_after
 
 
-def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None, *, field: str | None = None
+) -> Response:
+    """The error envelope of every refusal (contract.Error); `field` names the refused request value."""
+    detail = {"code": code, "message": message}
+    if field:
+        detail["field"] = field
+    return Response(encode({"error": detail}), status_code=status, headers=headers, media_type="application/json")
 
 
-def dist_error_response(error: DistError) -> JSONResponse:
+def dist_error_response(error: DistError) -> Response:
     status = STATUS[error.kind]
     # RFC 9110: a 401 names the scheme the client should use.
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     if isinstance(error, RateLimited):
         headers = {"Retry-After": str(error.retry_after)}
-    return error_response(status, error.code, error.message, headers)
+    return error_response(status, error.code, error.message, headers, field=getattr(error, "field", None))
 
 
 async def on_dist_error(request: Request, exc: Exception) -> Response:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dist.domain.errors import DistError, ErrorKind, Invalid, Malformed, TooLarge
+from dist.domain.errors import DistError, ErrorKind, Malformed, TooLarge
+from dist.http.contract import parse_json
 from dist.http.errors import BodyTimeout, error_response
 
 MAX_HEADER_BYTES = 8 * 1024
@@ -104,16 +104,11 @@ async def body_chunks(request: Request, length: int) -> AsyncIterator[bytes]:
         raise Malformed("request.incomplete", f"the body ended after {received} of its {length} bytes")
 
 
-async def read_json(request: Request, *, optional: bool = False) -> dict[str, Any]:
-    """The JSON object in the body (at most 1 MiB); `{}` for an empty body when `optional`."""
+async def read_json(request: Request, *, optional: bool = False) -> Any:
+    """The JSON document in the body (at most 1 MiB), for `contract.decode_body`; `{}` for an empty body when
+    `optional`."""
     length = declared_length(request, MAX_JSON_BYTES)
     data = b"".join([chunk async for chunk in body_chunks(request, length)])
     if not data and optional:
         return {}
-    try:
-        document = json.loads(data)
-    except (ValueError, RecursionError):
-        raise Malformed("request.malformed_json", "the body is not valid JSON") from None
-    if not isinstance(document, dict):
-        raise Invalid("request.invalid_body", "the body must be a JSON object")
-    return document
+    return parse_json(data)

@@ -6,12 +6,13 @@ from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
-from dist.domain.errors import Invalid, Unavailable
+from dist.domain.errors import Unavailable
 from dist.domain.render import render_app, render_artifact, render_channel, render_channel_event, render_release
-from dist.domain.values import DEFAULT_PLATFORM
-from dist.http.context import call, store
+from dist.http import contract
+from dist.http.context import answer, call, store
+from dist.http.openapi import operation
 from dist.persistence.store import current_revision, head_revision
 from dist.services import apps, channels, releases
 
@@ -21,75 +22,86 @@ def _param(request: Request, name: str) -> str:
     return value
 
 
+@operation("get", "Whether the server and its database answer.", {200: contract.Health}, errors=())
 async def healthz(request: Request) -> Response:
     revision = await run_in_threadpool(current_revision, store(request).engine)
     if revision != head_revision():
         raise Unavailable("store.schema_outdated", "the database schema is not at the current version")
-    return JSONResponse({"status": "ok"})
+    return answer({"status": "ok"})
 
 
+@operation("get", "Every app, by slug.", {200: contract.AppList}, errors=())
 async def list_apps(request: Request) -> Response:
     found = await call(request, apps.list_apps)
-    return JSONResponse({"apps": [render_app(app) for app in found]})
+    return answer({"apps": [render_app(app) for app in found]})
 
 
+@operation("get", "An app with its channels.", {200: contract.AppWithChannels})
 async def show_app(request: Request) -> Response:
     app, app_channels = await call(request, apps.show_app, _param(request, "slug"))
-    return JSONResponse({**render_app(app), "channels": [render_channel(c) for c in app_channels]})
+    return answer({**render_app(app), "channels": [render_channel(c) for c in app_channels]})
 
 
-def _limit(request: Request) -> int:
-    text = request.query_params.get("limit")
-    if text is None:
-        return releases.DEFAULT_PAGE
-    if not (text.isascii() and text.isdigit()) or len(text) > 6:
-        raise Invalid("release.invalid_limit", f"limit must be a whole number between 1 and {releases.MAX_PAGE}")
-    return int(text)
-
-
+@operation(
+    "get",
+    "An app's releases, newest first, a page at a time (follow next_cursor or the Link header).",
+    {200: contract.ReleaseList},
+    query=contract.ReleaseListQuery,
+)
 async def list_releases(request: Request) -> Response:
-    slug, limit = _param(request, "slug"), _limit(request)
+    slug = _param(request, "slug")
+    query = contract.decode_query(contract.ReleaseListQuery, dict(request.query_params))
     page, cursor = await call(
-        request, releases.list_releases, slug, limit=limit, cursor=request.query_params.get("cursor")
+        request, releases.list_releases, slug, limit=query.limit, cursor=contract.given(query.cursor)
     )
     headers = {}
     if cursor is not None:
-        query = urlencode({"limit": limit, "cursor": cursor})
-        headers["Link"] = f'<{request.url.path}?{query}>; rel="next"'
-    return JSONResponse({"releases": [render_release(r) for r in page], "next_cursor": cursor}, headers=headers)
+        link = urlencode({"limit": query.limit, "cursor": cursor})
+        headers["Link"] = f'<{request.url.path}?{link}>; rel="next"'
+    return answer({"releases": [render_release(r) for r in page], "next_cursor": cursor}, headers=headers)
 
 
+@operation("get", "A release with its artifacts (yanked ones too).", {200: contract.Release})
 async def show_release(request: Request) -> Response:
     release = await call(request, releases.get_release, _param(request, "slug"), _param(request, "version"))
-    return JSONResponse(render_release(release))
+    return answer(render_release(release))
 
 
+@operation("get", "An app's channels, by name.", {200: contract.ChannelList})
 async def list_channels(request: Request) -> Response:
     found = await call(request, channels.list_channels, _param(request, "slug"))
-    return JSONResponse({"channels": [render_channel(c) for c in found]})
+    return answer({"channels": [render_channel(c) for c in found]})
 
 
+@operation("get", "A channel with the release it serves.", {200: contract.ChannelWithRelease})
 async def show_channel(request: Request) -> Response:
     channel, release = await call(request, channels.get_channel, _param(request, "slug"), _param(request, "name"))
     current = render_release(release) if release is not None else None
-    return JSONResponse({**render_channel(channel), "current_release": current})
+    return answer({**render_channel(channel), "current_release": current})
 
 
+@operation("get", "Every promote and rollback of a channel, oldest first.", {200: contract.ChannelHistory})
 async def channel_history(request: Request) -> Response:
     events = await call(request, channels.history, _param(request, "slug"), _param(request, "name"))
-    return JSONResponse({"events": [render_channel_event(e) for e in events]})
+    return answer({"events": [render_channel_event(e) for e in events]})
 
 
+@operation(
+    "get",
+    "The update check: what to download when the channel serves a version newer than `current` for "
+    "`platform` (falling back to any); 204 when `current` is up to date.",
+    {200: contract.UpdateCheck, 204: None},
+    query=contract.UpdateCheckQuery,
+)
 async def latest(request: Request) -> Response:
-    """The update check: 200 with what to download, 204 when `current` is up to date."""
     slug, name = _param(request, "slug"), _param(request, "name")
-    platform = request.query_params.get("platform", DEFAULT_PLATFORM)
+    query = contract.decode_query(contract.UpdateCheckQuery, dict(request.query_params))
     found = await call(
-        request, channels.latest, slug, name, platform=platform, current=request.query_params.get("current")
+        request, channels.latest, slug, name, platform=query.platform, current=contract.given(query.current)
     )
     if found is None:
         return Response(status_code=204)
     release, artifact = found
-    return JSONResponse(
+    return answer(
         {"release": render_release(release), "artifact": render_artifact(release.app, release.version, artifact)}
     )

@@ -3,86 +3,118 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from dist.domain.enums import Scope
-from dist.domain.errors import Invalid
 from dist.domain.render import render_delivery, render_webhook
-from dist.http.context import authorize, call
+from dist.http import contract
+from dist.http.context import answer, authorize, call
 from dist.http.limits import read_json
-from dist.http.writes import _field, _only
+from dist.http.openapi import WRITE_ERRORS, operation
 from dist.services import webhooks as service
 
-TRUE_WORDS = ("1", "true", "yes")
+ADMIN_READ_ERRORS = (401, 403, 404, 422)
 # Webhooks reach across apps (an endpoint of every app, the deliveries of all): managing them takes an admin
 # token that is not limited to one app, except for creating a webhook of the token's own app.
 EVERY_APP = "*"
+
+
+@operation(
+    "get",
+    "Every webhook, oldest first; signing secrets are never listed.",
+    {200: contract.WebhookList},
+    errors=ADMIN_READ_ERRORS,
+    scope=Scope.ADMIN,
+)
+async def list_webhooks(request: Request) -> Response:
+    await authorize(request, Scope.ADMIN, app=EVERY_APP)
+    found = await call(request, service.list_webhooks)
+    return answer({"webhooks": [render_webhook(w) for w in found]})
+
+
+@operation(
+    "post",
+    "Register a webhook for some events (all by default), of one app or of all; the answer carries its signing "
+    "secret, this once.",
+    {201: contract.NewWebhook},
+    errors=WRITE_ERRORS,
+    body=contract.WebhookRequest,
+    scope=Scope.ADMIN,
+)
+async def create(request: Request) -> Response:
+    document = await read_json(request)
+    app = document.get("app")
+    actor = await authorize(request, Scope.ADMIN, app=app if isinstance(app, str) and app else EVERY_APP)
+    body = contract.decode_body(contract.WebhookRequest, document)
+    webhook, secret = await call(
+        request,
+        service.create_webhook,
+        url=body.url,
+        events=contract.given(body.events),
+        app=contract.given(body.app),
+        actor=actor,
+    )
+    return answer({**render_webhook(webhook), "secret": secret}, status=201)
 
 
 async def webhooks(request: Request) -> Response:
     # One route for both methods, so that a 405 on this path lists them both in Allow.
     if request.method == "POST":
         return await create(request)
-    await authorize(request, Scope.ADMIN, app=EVERY_APP)
-    found = await call(request, service.list_webhooks)
-    return JSONResponse({"webhooks": [render_webhook(w) for w in found]})
+    return await list_webhooks(request)
 
 
-async def create(request: Request) -> Response:
-    body = await read_json(request)
-    app = body.get("app")
-    actor = await authorize(request, Scope.ADMIN, app=app if isinstance(app, str) and app else EVERY_APP)
-    _only(body, "url", "events", "app")
-    events = _field(body, "events", list) or []
-    if not all(isinstance(event, str) for event in events):
-        raise Invalid("request.invalid_field", "'events' must be a JSON array of strings")
-    webhook, secret = await call(
-        request,
-        service.create_webhook,
-        url=_field(body, "url", str, required=True),
-        events=events,
-        app=_field(body, "app", str),
-        actor=actor,
-    )
-    return JSONResponse({**render_webhook(webhook), "secret": secret}, status_code=201)
+webhooks.operations = {**list_webhooks.operations, **create.operations}  # type: ignore[attr-defined]
 
 
+@operation(
+    "delete",
+    "Delete a webhook and its deliveries: nothing more is sent to it.",
+    {200: contract.Webhook},
+    errors=ADMIN_READ_ERRORS,
+    scope=Scope.ADMIN,
+)
 async def delete(request: Request) -> Response:
     actor = await authorize(request, Scope.ADMIN, app=EVERY_APP)
-    webhook = await call(request, service.delete_webhook, webhook_id=_id(request), actor=actor)
-    return JSONResponse(render_webhook(webhook))
+    webhook_id = contract.decode_query(contract.WebhookPath, dict(request.path_params)).id
+    webhook = await call(request, service.delete_webhook, webhook_id=webhook_id, actor=actor)
+    return answer(render_webhook(webhook))
 
 
+@operation(
+    "get",
+    "Deliveries, newest first: state, attempts and the receiver's last answer.",
+    {200: contract.DeliveryList},
+    errors=ADMIN_READ_ERRORS,
+    query=contract.DeliveriesQuery,
+    scope=Scope.ADMIN,
+)
 async def list_deliveries(request: Request) -> Response:
     await authorize(request, Scope.ADMIN, app=EVERY_APP)
-    query = request.query_params
+    query = contract.decode_query(contract.DeliveriesQuery, dict(request.query_params))
     found = await call(
         request,
         service.list_deliveries,
-        failed_only=query.get("failed", "").lower() in TRUE_WORDS,
-        webhook_id=_number(query.get("webhook"), "webhook"),
-        limit=_number(query.get("limit"), "limit"),
+        failed_only=query.failed,
+        webhook_id=contract.given(query.webhook),
+        limit=contract.given(query.limit),
     )
-    return JSONResponse({"deliveries": [render_delivery(d) for d in found]})
+    return answer({"deliveries": [render_delivery(d) for d in found]})
 
 
+@operation(
+    "post",
+    "Send a delivered or failed delivery again, with the same webhook-id and body.",
+    {200: contract.Delivery},
+    errors=WRITE_ERRORS,
+    body=contract.EmptyRequest,
+    body_required=False,
+    scope=Scope.ADMIN,
+)
 async def redeliver(request: Request) -> Response:
-    body = await read_json(request, optional=True)
+    document = await read_json(request, optional=True)
     actor = await authorize(request, Scope.ADMIN, app=EVERY_APP)
-    _only(body)
-    delivery = await call(request, service.redeliver, delivery_id=_id(request), actor=actor)
-    return JSONResponse(render_delivery(delivery))
-
-
-def _number(text: str | None, name: str) -> int | None:
-    if text is None:
-        return None
-    if not text.isascii() or not text.isdigit() or len(text) > 10:
-        raise Invalid(f"webhook.invalid_{name}", f"{name} must be a whole number")
-    return int(text)
-
-
-def _id(request: Request) -> int:
-    """The {id} of the path; one that is not a number names nothing (the service answers not found)."""
-    text: str = request.path_params["id"]
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 10 else 0
+    contract.decode_body(contract.EmptyRequest, document)
+    delivery_id = contract.decode_query(contract.DeliveryPath, dict(request.path_params)).id
+    delivery = await call(request, service.redeliver, delivery_id=delivery_id, actor=actor)
+    return answer(render_delivery(delivery))

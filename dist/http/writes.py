@@ -2,40 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from dist.domain.enums import Scope
-from dist.domain.errors import Invalid
 from dist.domain.render import render_channel, render_release
-from dist.domain.values import DEFAULT_CONTENT_TYPE, DEFAULT_PLATFORM, parse_sha256
-from dist.http.context import authorize, call, max_upload, store
+from dist.domain.values import parse_sha256
+from dist.http import contract
+from dist.http.context import answer, authorize, call, max_upload, store
 from dist.http.limits import body_chunks, declared_length, read_json
+from dist.http.openapi import WRITE_ERRORS, operation
 from dist.persistence.objects import CHUNK_SIZE, StoredBlob
 from dist.services import channels, releases
 from dist.services.releases import ArtifactSpec
 
 
-def _field(body: dict[str, Any], name: str, kind: type, *, required: bool = False) -> Any:
-    if name not in body:
-        if required:
-            raise Invalid("request.missing_field", f"the body needs {name!r}")
-        return None
-    value = body[name]
-    if not isinstance(value, kind) or isinstance(value, bool):
-        raise Invalid("request.invalid_field", f"{name!r} must be a JSON {'string' if kind is str else 'array'}")
-    return value
-
-
-def _only(body: dict[str, Any], *allowed: str) -> None:
-    unknown = sorted(set(body) - set(allowed))
-    if unknown:
-        raise Invalid("request.unknown_field", f"unknown field(s) {', '.join(map(repr, unknown))}")
-
-
+@operation(
+    "post",
+    "Upload a blob (the raw body, at most {max_upload} bytes); X-Content-SHA256 is checked when given.",
+    {201: contract.StoredBlob, 200: contract.StoredBlob},
+    errors=WRITE_ERRORS,
+    scope=Scope.PUBLISH,
+    extra={
+        # An empty body is an upload too (of the empty blob).
+        "requestBody": {
+            "required": False,
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
 async def upload(request: Request) -> Response:
     """Stream the body into tmp/ while hashing it; rename it into objects/ once whole and checked."""
     length = declared_length(request, max_upload(request))
@@ -44,7 +40,7 @@ async def upload(request: Request) -> Response:
     if expected is not None:
         expected = parse_sha256(expected.strip().lower())
     blob = await _receive_blob(request, length, expected)
-    return JSONResponse({"sha256": blob.sha256, "size": blob.size}, status_code=201 if blob.created else 200)
+    return answer({"sha256": blob.sha256, "size": blob.size}, status=201 if blob.created else 200)
 
 
 async def _receive_blob(request: Request, length: int, expected: str | None) -> StoredBlob:
@@ -67,74 +63,94 @@ async def _receive_blob(request: Request, length: int, expected: str | None) -> 
         await run_in_threadpool(writer.abort)
 
 
-def _artifact_specs(body: dict[str, Any]) -> list[ArtifactSpec]:
-    specs = []
-    for item in _field(body, "artifacts", list, required=True):
-        if not isinstance(item, dict):
-            raise Invalid("request.invalid_field", "each artifact must be a JSON object")
-        _only(item, "filename", "sha256", "platform", "content_type")
-        specs.append(
-            ArtifactSpec(
-                filename=_field(item, "filename", str, required=True),
-                sha256=_field(item, "sha256", str, required=True),
-                platform=_field(item, "platform", str) or DEFAULT_PLATFORM,
-                content_type=_field(item, "content_type", str) or DEFAULT_CONTENT_TYPE,
-            )
-        )
-    return specs
+def _artifact_specs(body: contract.PublishRequest) -> list[ArtifactSpec]:
+    return [ArtifactSpec(a.filename, a.sha256, a.platform, a.content_type) for a in body.artifacts]
 
 
+@operation(
+    "post",
+    "Publish a release over uploaded blobs, optionally onto a channel.",
+    {201: contract.Release},
+    errors=WRITE_ERRORS,
+    body=contract.PublishRequest,
+    scope=Scope.PUBLISH,
+)
 async def publish(request: Request) -> Response:
     slug = request.path_params["slug"]
-    body = await read_json(request)
+    document = await read_json(request)
     # The token's channel limit is checked against the channel the release goes onto, if any.
-    named = body.get("channel")
-    channel = named if isinstance(named, str) else ""
-    actor = await authorize(request, Scope.PUBLISH, app=slug, channel=channel)
-    _only(body, "version", "notes", "channel", "artifacts")
+    named = document.get("channel") if isinstance(document, dict) else None
+    actor = await authorize(request, Scope.PUBLISH, app=slug, channel=named if isinstance(named, str) else "")
+    body = contract.decode_body(contract.PublishRequest, document)
     release = await call(
         request,
         releases.publish,
         app=slug,
-        version=_field(body, "version", str, required=True),
-        notes=_field(body, "notes", str) or "",
-        channel=_field(body, "channel", str),
+        version=body.version,
+        notes=body.notes,
+        channel=contract.given(body.channel),
         artifacts=_artifact_specs(body),
         actor=actor,
     )
-    return JSONResponse(render_release(release), status_code=201)
+    return answer(render_release(release), status=201)
 
 
+@operation(
+    "post",
+    "Point a channel at a release, by version or from another channel.",
+    {200: contract.Channel},
+    errors=WRITE_ERRORS,
+    body=contract.PromoteRequest,
+    scope=Scope.PUBLISH,
+)
 async def promote(request: Request) -> Response:
     slug, name = request.path_params["slug"], request.path_params["name"]
-    body = await read_json(request)
+    document = await read_json(request)
     actor = await authorize(request, Scope.PUBLISH, app=slug, channel=name)
-    _only(body, "version", "from")
+    body = contract.decode_body(contract.PromoteRequest, document)
     channel = await call(
         request,
         channels.promote,
         app=slug,
         channel=name,
-        version=_field(body, "version", str),
-        from_channel=_field(body, "from", str),
+        version=contract.given(body.version),
+        from_channel=contract.given(body.from_),
         actor=actor,
     )
-    return JSONResponse(render_channel(channel))
+    return answer(render_channel(channel))
 
 
+@operation(
+    "post",
+    "Move a channel back down its promote stack.",
+    {200: contract.Channel},
+    errors=WRITE_ERRORS,
+    body=contract.RollbackRequest,
+    body_required=False,
+    scope=Scope.PUBLISH,
+)
 async def rollback(request: Request) -> Response:
     slug, name = request.path_params["slug"], request.path_params["name"]
-    body = await read_json(request, optional=True)
+    document = await read_json(request, optional=True)
     actor = await authorize(request, Scope.PUBLISH, app=slug, channel=name)
-    _only(body, "to")
-    channel = await call(request, channels.rollback, app=slug, channel=name, to=_field(body, "to", str), actor=actor)
-    return JSONResponse(render_channel(channel))
+    body = contract.decode_body(contract.RollbackRequest, document)
+    channel = await call(request, channels.rollback, app=slug, channel=name, to=contract.given(body.to), actor=actor)
+    return answer(render_channel(channel))
 
 
+@operation(
+    "post",
+    "Yank a release: never served by a channel again.",
+    {200: contract.Release},
+    errors=WRITE_ERRORS,
+    body=contract.EmptyRequest,
+    body_required=False,
+    scope=Scope.ADMIN,
+)
 async def yank(request: Request) -> Response:
     slug, version = request.path_params["slug"], request.path_params["version"]
-    body = await read_json(request, optional=True)
+    document = await read_json(request, optional=True)
     actor = await authorize(request, Scope.ADMIN, app=slug)
-    _only(body)
+    contract.decode_body(contract.EmptyRequest, document)
     release = await call(request, releases.yank, app=slug, version=version, actor=actor)
-    return JSONResponse(render_release(release))
+    return answer(render_release(release))

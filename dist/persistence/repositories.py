@@ -121,6 +121,10 @@ class AppRepository:
     def all(self) -> list[App]:
         return [_app(row) for row in self.session.scalars(select(AppRow).order_by(AppRow.slug))]
 
+    def rename(self, app: App, name: str) -> None:
+        self.session.execute(update(AppRow).where(AppRow.id == app.id).values(name=name))
+        app.name = name
+
 
 class ReleaseRepository:
     def __init__(self, session: Session):

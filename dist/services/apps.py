@@ -4,25 +4,17 @@ from __future__ import annotations
 
 from dist.domain.entities import App, Channel
 from dist.domain.enums import AuditAction
-from dist.domain.errors import Conflict, Invalid, NotFound
+from dist.domain.errors import Conflict, NotFound
 from dist.domain.render import render_app
-from dist.domain.values import is_storable_text, parse_slug
+from dist.domain.values import parse_app_name, parse_slug
 from dist.persistence.uow import UnitOfWork
 from dist.services.audit import record
-
-MAX_NAME_LENGTH = 200
-
-
-def _check_name(name: str) -> str:
-    if not 1 <= len(name) <= MAX_NAME_LENGTH or any(ord(c) < 0x20 for c in name) or not is_storable_text(name):
-        raise Invalid("app.invalid_name", f"an app name is 1-{MAX_NAME_LENGTH} printable characters")
-    return name
 
 
 def find_or_create(uow: UnitOfWork, *, slug: str, name: str | None, actor: str) -> tuple[App, bool]:
     """The app `slug`, created (with its `app_created` event) when it does not exist yet."""
     parse_slug(slug)
-    app, created = uow.apps.create_if_absent(App(slug=slug, name=_check_name(name or slug), created_at=uow.clock()))
+    app, created = uow.apps.create_if_absent(App(slug=slug, name=parse_app_name(name or slug), created_at=uow.clock()))
     if created:
         record(uow, actor=actor, action=AuditAction.APP_CREATED, app=slug, target=slug, detail=render_app(app))
     return app, created
@@ -58,3 +50,25 @@ def show_app(uow: UnitOfWork, slug: str) -> tuple[App, list[Channel]]:
     with uow.read():
         app = require(uow, slug)
         return app, uow.channels.for_app(app)
+
+
+def update_app(uow: UnitOfWork, *, slug: str, name: str | None = None, actor: str) -> App:
+    """Change an app's settings (its display name); `app.not_found` for an unknown slug. Audited as
+    `app_updated` with the app before and after, even when nothing changed."""
+    if name is not None:
+        parse_app_name(name)
+    with uow.write():
+        app = require(uow, slug)
+        before = render_app(app)
+        if name is not None:
+            uow.apps.rename(app, name)
+        record(
+            uow,
+            actor=actor,
+            action=AuditAction.APP_UPDATED,
+            app=slug,
+            target=slug,
+            detail={"before": before, "after": render_app(app)},
+        )
+        uow.commit()
+        return app

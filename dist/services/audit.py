@@ -6,11 +6,9 @@ from typing import Any
 
 from dist.domain.entities import AuditEvent
 from dist.domain.enums import AuditAction
-from dist.domain.errors import Invalid
+from dist.domain.values import parse_audit_limit
 from dist.persistence.uow import UnitOfWork
 from dist.services import outbox
-
-MAX_AUDIT_LIMIT = 10_000
 
 
 def record(
@@ -33,7 +31,7 @@ def record(
 
 def list_events(uow: UnitOfWork, *, app: str | None = None, limit: int | None = None) -> list[AuditEvent]:
     """The newest `limit` events (all of them when None), oldest first, optionally only those of `app`."""
-    if limit is not None and not 1 <= limit <= MAX_AUDIT_LIMIT:
-        raise Invalid("audit.invalid_limit", f"limit must be between 1 and {MAX_AUDIT_LIMIT}")
+    if limit is not None:
+        parse_audit_limit(limit)
     with uow.read():
         return uow.audit.recent(app=app, limit=limit)

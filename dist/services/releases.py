@@ -10,12 +10,15 @@ from dist.domain.errors import Conflict, Invalid, NotFound
 from dist.domain.render import render_release
 from dist.domain.values import (
     DEFAULT_CONTENT_TYPE,
+    DEFAULT_PAGE,
     DEFAULT_PLATFORM,
-    MAX_ID,
-    is_storable_text,
+    parse_artifact_count,
     parse_channel_name,
     parse_content_type,
+    parse_cursor,
     parse_filename,
+    parse_notes,
+    parse_page_limit,
     parse_platform,
     parse_sha256,
     parse_version,
@@ -24,11 +27,6 @@ from dist.persistence.uow import UnitOfWork
 from dist.services import apps
 from dist.services.audit import record
 from dist.services.channels import move_to_release
-
-MAX_NOTES_LENGTH = 100_000
-MAX_ARTIFACTS = 100
-DEFAULT_PAGE = 50
-MAX_PAGE = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +40,7 @@ class ArtifactSpec:
 
 
 def _artifacts(uow: UnitOfWork, specs: list[ArtifactSpec]) -> list[Artifact]:
-    if not specs:
-        raise Invalid("release.no_artifacts", "a release needs at least one artifact")
-    if len(specs) > MAX_ARTIFACTS:
-        raise Invalid("release.too_many_artifacts", f"a release has at most {MAX_ARTIFACTS} artifacts")
+    parse_artifact_count(specs)
     seen: set[str] = set()
     artifacts = []
     for spec in specs:
@@ -87,10 +82,7 @@ def publish(
     Given `channel`, promotes the new release onto it in the same transaction.
     """
     parse_version(version)
-    if len(notes) > MAX_NOTES_LENGTH:
-        raise Invalid("release.notes_too_long", f"release notes are at most {MAX_NOTES_LENGTH} characters")
-    if not is_storable_text(notes):
-        raise Invalid("release.invalid_notes", "release notes may not contain NUL characters or lone surrogates")
+    parse_notes(notes)
     if channel is not None:
         parse_channel_name(channel)
     with uow.write():
@@ -149,20 +141,11 @@ def get_artifact(uow: UnitOfWork, app: str, version: str, filename: str) -> Arti
     raise NotFound("artifact.not_found", f"{app} {version} has no file {filename!r}")
 
 
-def parse_cursor(cursor: str | None) -> int | None:
-    if cursor is None or cursor == "":
-        return None
-    if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 18 or not 1 <= int(cursor) <= MAX_ID:
-        raise Invalid("release.invalid_cursor", f"{cursor!r} is not a cursor this server handed out")
-    return int(cursor)
-
-
 def list_releases(
     uow: UnitOfWork, app: str, *, limit: int = DEFAULT_PAGE, cursor: str | None = None
 ) -> tuple[list[Release], str | None]:
     """A page of `app`'s releases, newest first, and the cursor of the next page (None at the end)."""
-    if not 1 <= limit <= MAX_PAGE:
-        raise Invalid("release.invalid_limit", f"limit must be between 1 and {MAX_PAGE}")
+    parse_page_limit(limit)
     before = parse_cursor(cursor)
     with uow.read():
         page = uow.releases.page_of(app, limit=limit + 1, before_id=before)

@@ -9,11 +9,9 @@ from dist.domain.enums import AuditAction, Scope
 from dist.domain.errors import Conflict, Invalid, NotFound, Unauthorized
 from dist.domain.render import render_token
 from dist.domain.rules import check_token, hash_token_secret, looks_like_token_secret, new_token_secret, parse_scopes
-from dist.domain.values import MAX_ID, is_storable_text, parse_channel_name, parse_slug
+from dist.domain.values import MAX_ID, parse_channel_name, parse_slug, parse_token_name
 from dist.persistence.uow import UnitOfWork
 from dist.services.audit import record
-
-MAX_TOKEN_NAME = 100
 
 
 def create_token(
@@ -28,8 +26,7 @@ def create_token(
 ) -> tuple[Token, str]:
     """Create a token and return it with its secret, which is stored only as its SHA-256 and never again
     shown."""
-    if not 1 <= len(name) <= MAX_TOKEN_NAME or any(ord(c) < 0x20 for c in name) or not is_storable_text(name):
-        raise Invalid("token.invalid_name", f"a token name is 1-{MAX_TOKEN_NAME} printable characters")
+    parse_token_name(name)
     parsed_scopes = parse_scopes(scopes)
     if app is not None:
         parse_slug(app)

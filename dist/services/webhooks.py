@@ -8,12 +8,15 @@ from dist.domain.enums import AuditAction, DeliveryState
 from dist.domain.errors import Conflict, Invalid, NotFound
 from dist.domain.render import render_delivery, render_webhook
 from dist.domain.values import MAX_ID, parse_slug
-from dist.domain.webhooks import new_webhook_secret, parse_events, parse_webhook_url
+from dist.domain.webhooks import (
+    DEFAULT_DELIVERIES_LIMIT,
+    MAX_DELIVERIES_LIMIT,
+    new_webhook_secret,
+    parse_events,
+    parse_webhook_url,
+)
 from dist.persistence.uow import UnitOfWork
 from dist.services.audit import record
-
-DEFAULT_DELIVERIES_LIMIT = 100
-MAX_DELIVERIES_LIMIT = 10_000
 
 
 def create_webhook(

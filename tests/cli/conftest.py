@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from dist.domain.render import render_app, render_audit_event, render_channel, render_release
+from dist.domain.values import MAX_PAGE
 from dist.persistence.store import StoreLocation, open_store
 from dist.services import apps, audit, channels, releases
 
@@ -95,7 +96,7 @@ def snapshot(location: StoreLocation) -> dict[str, Any]:
     try:
         state: dict[str, Any] = {"apps": [render_app(a) for a in apps.list_apps(store.uow())]}
         for app in state["apps"]:
-            page, _ = releases.list_releases(store.uow(), app["slug"], limit=releases.MAX_PAGE)
+            page, _ = releases.list_releases(store.uow(), app["slug"], limit=MAX_PAGE)
             state[f"releases:{app['slug']}"] = [render_release(r) for r in page]
             state[f"channels:{app['slug']}"] = [
                 render_channel(c) for c in channels.list_channels(store.uow(), app["slug"])

@@ -20,6 +20,7 @@ import httpx
 from dist.domain.entities import Release
 from dist.domain.enums import ChannelEventKind
 from dist.domain.rules import replay
+from dist.domain.values import MAX_PAGE
 from dist.persistence.store import Store, StoreLocation, open_store
 from dist.services import audit, channels, releases
 from tests.reliability.conftest import Outputs, Servers, Size, admin_secret, run_dist
@@ -216,7 +217,7 @@ def _all_releases(store: Store, app: str) -> list[Release]:
     found: list[Release] = []
     cursor: str | None = None
     while True:
-        page, cursor = releases.list_releases(store.uow(), app, limit=releases.MAX_PAGE, cursor=cursor)
+        page, cursor = releases.list_releases(store.uow(), app, limit=MAX_PAGE, cursor=cursor)
         found += page
         if cursor is None:
             return found

@@ -15,9 +15,9 @@ from dist.persistence.store import StoreLocation
 from tests.reliability.conftest import Outputs, Servers, Size, admin_secret
 from tests.support import BIN, Server
 
-# Refusals of schema-valid requests that no schema can rule out: a blob that was never uploaded, and a body
-# that does not hash to the X-Content-SHA256 the client sent.
-ALLOWED_REJECTIONS = ('"object.missing"', '"upload.digest_mismatch"')
+# Refusals of schema-valid requests that no schema can rule out: a blob that was never uploaded, a body that
+# does not hash to the X-Content-SHA256 the client sent, and a token expiry that is already past.
+ALLOWED_REJECTIONS = ('"object.missing"', '"upload.digest_mismatch"', '"token.invalid_expiry"')
 
 
 @pytest.fixture
@@ -75,6 +75,10 @@ def test_schemathesis_finds_nothing(fuzzed: tuple[Server, str, Outputs], size: S
         "--workers",
         "1",
         "--no-color",
+        # Revoking a token would revoke the fuzzer's own (ids start at 1) and leave every write untested; the
+        # route's refusals are tested in tests/http/test_admin.py.
+        "--exclude-path",
+        "/api/tokens/{id}/revoke",
         "--continue-on-failure",
     ]
     if not size.stress:
