@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import re
 import secrets
 from collections.abc import Iterable
 from datetime import timedelta
@@ -19,6 +20,11 @@ SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32
 ALL_EVENTS = "*"
 MAX_URL_LENGTH = 2048
+# What an endpoint's URL may be: http(s), a host name or IPv4 address (IPv6 literals are not taken: give the
+# endpoint a name), a port from 1 to 65535, then a path and query of printable ASCII without a fragment.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_PORT = r"(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+WEBHOOK_URL_RE = re.compile(rf"https?://{_LABEL}(?:\.{_LABEL})*(?::{_PORT})?(?:[/?][\x21\x22\x24-\x7e]*)?")
 DEFAULT_DELIVERIES_LIMIT = 100
 MAX_DELIVERIES_LIMIT = 10_000
 # Retries wait 1 s, 2 s, 4 s … doubling up to 3 h, each stretched or shrunk by up to half at random so that
@@ -50,7 +56,6 @@ def parse_webhook_url(url: str) -> str:
         raise Invalid("webhook.invalid_url", "a webhook URL has no spaces or control characters")
     try:
         parts = urlsplit(url)
-        port = parts.port
     except ValueError as error:
         raise Invalid("webhook.invalid_url", f"{url!r} is not a URL: {error}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -60,8 +65,12 @@ def parse_webhook_url(url: str) -> str:
         raise Invalid("webhook.invalid_url", "a webhook URL carries no user name or password")
     if parts.fragment or url.endswith("#"):
         raise Invalid("webhook.invalid_url", "a webhook URL has no #fragment")
-    if port == 0:
-        raise Invalid("webhook.invalid_url", "port 0 cannot be reached")
+    if WEBHOOK_URL_RE.fullmatch(url) is None:
+        raise Invalid(
+            "webhook.invalid_url",
+            f"{url!r} is not a URL dist calls: http(s), lowercase scheme, a host name or IPv4 address, a port "
+            "from 1 to 65535, and a path of printable ASCII (percent-encode the rest)",
+        )
     return url
 
 

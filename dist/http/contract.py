@@ -62,8 +62,10 @@ from dist.domain.values import (
     parse_version,
 )
 from dist.domain.webhooks import (
+    ALL_EVENTS,
     MAX_DELIVERIES_LIMIT,
     MAX_URL_LENGTH,
+    WEBHOOK_URL_RE,
     parse_deliveries_limit,
     parse_delivery_id,
     parse_event,
@@ -98,8 +100,9 @@ AuditLimit = Annotated[int, rule(parse_audit_limit, ge=1, le=MAX_AUDIT_LIMIT)]
 Cursor = Annotated[int, rule(parse_cursor, ge=1, le=MAX_ID)]
 TokenId = Annotated[int, rule(parse_token_id, ge=1, le=MAX_ID)]
 Timestamp = Annotated[datetime, Meta(extra_json_schema={"format": "date-time"})]
-WebhookUrl = Annotated[str, rule(parse_webhook_url, min_length=1, max_length=MAX_URL_LENGTH)]
-WebhookEvent = Annotated[str, rule(parse_event, max_length=64)]
+WebhookUrl = Annotated[str, rule(parse_webhook_url, WEBHOOK_URL_RE, min_length=1, max_length=MAX_URL_LENGTH)]
+# The enum is documentation (every audit action, and * for all); the value is checked by the domain's rule.
+WebhookEvent = Annotated[str, rule(parse_event, extra_json_schema={"enum": [ALL_EVENTS, *AuditAction]})]
 WebhookId = Annotated[int, rule(parse_webhook_id, ge=1, le=MAX_ID)]
 DeliveryId = Annotated[int, rule(parse_delivery_id, ge=1, le=MAX_ID)]
 DeliveriesLimit = Annotated[int, rule(parse_deliveries_limit, ge=1, le=MAX_DELIVERIES_LIMIT)]

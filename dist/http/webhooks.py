@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -43,7 +44,7 @@ async def list_webhooks(request: Request) -> Response:
 )
 async def create(request: Request) -> Response:
     document = await read_json(request)
-    app = document.get("app")
+    app = document.get("app") if isinstance(document, dict) else None
     actor = await authorize(request, Scope.ADMIN, app=app if isinstance(app, str) and app else EVERY_APP)
     body = contract.decode_body(contract.WebhookRequest, document)
     webhook, secret = await call(
@@ -75,6 +76,9 @@ webhooks.operations = {**list_webhooks.operations, **create.operations}  # type:
     scope=Scope.ADMIN,
 )
 async def delete(request: Request) -> Response:
+    if request.path_params["id"] == "deliveries":
+        # /api/webhooks/deliveries is a route of its own, which has no DELETE.
+        raise HTTPException(405, headers={"Allow": "GET, HEAD"})
     actor = await authorize(request, Scope.ADMIN, app=EVERY_APP)
     webhook_id = contract.decode_query(contract.WebhookPath, dict(request.path_params)).id
     webhook = await call(request, service.delete_webhook, webhook_id=webhook_id, actor=actor)

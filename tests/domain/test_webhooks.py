@@ -77,7 +77,7 @@ def test_the_payload_is_the_audit_events_rendering() -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["https://example.com/hooks/dist", "http://10.0.0.5:8080/x?y=1", "https://[2001:db8::1]/h", "https://bücher.de/"],
+    ["https://example.com/hooks/dist", "http://10.0.0.5:8080/x?y=1", "https://xn--bcher-kva.de", "http://a.b?c=@d"],
 )
 def test_webhook_urls_accepted(url: str) -> None:
     assert parse_webhook_url(url) == url
@@ -97,6 +97,12 @@ def test_webhook_urls_accepted(url: str) -> None:
         "https://exa mple.com/",
         "https://example.com/\x00",
         "https://example.com/" + "a" * 2100,
+        "HTTPS://example.com/",
+        "https://bücher.de/",
+        "https://[2001:db8::1]/h",
+        "https://example.com:0/",
+        "https://-example.com/",
+        "https://example.com/ä",
     ],
 )
 def test_webhook_urls_refused(url: str) -> None:
