@@ -34,6 +34,8 @@ WEBHOOKS_ALLOW_PRIVATE_ENV = "DIST_WEBHOOKS_ALLOW_PRIVATE"
 # How long startup waits for the change watch before serving uncached (PostgreSQL's listener connecting).
 WATCH_START_POLLS = 100
 WATCH_START_POLL_SECONDS = 0.02
+# How long shutdown waits for the delivery worker to finish what it is doing (recording attempts).
+WORKER_STOP_SECONDS = 15.0
 
 
 @operation("get", "This document (OpenAPI 3.1).", {200: None}, errors=(), extra=OPENAPI_ANSWER)
@@ -165,8 +167,12 @@ async def watching(cache: ReadCache, opened: Store, worker: DeliveryWorker | Non
     try:
         yield
     finally:
-        if worker is not None:
+        if delivering is not None:
+            # Asked to stop rather than cancelled: a database call it has running in a thread is waited for,
+            # never abandoned with its connection while the store closes.
+            assert worker is not None
             worker.stop()
+            await asyncio.wait({delivering}, timeout=WORKER_STOP_SECONDS)
         for running in (delivering, task):
             if running is not None:
                 running.cancel()

@@ -1,4 +1,4 @@
-"""Migration 0005_webhooks on a store full of data: down to the revision before it and up again through the
+"""Migration 0002_webhooks on a store full of data: down to the revision before it and up again through the
 real `alembic` command, on SQLite and PostgreSQL; the data of the other tables is untouched both ways, and
 webhooks work again after the upgrade."""
 
@@ -17,7 +17,7 @@ from dist.persistence.store import StoreLocation, alembic_config
 from tests.conftest import REPO_ROOT
 from tests.reliability.conftest import run_dist
 
-REVISION = "0005_webhooks"
+REVISION = "0002_webhooks"
 KEPT = ["apps", "releases", "artifacts", "channels", "channel_events", "tokens", "audit_events"]
 
 

@@ -1,6 +1,6 @@
 """Webhooks and their deliveries: the endpoints, and the outbox that mutations write in their transaction.
 
-Revision ID: 0005_webhooks
+Revision ID: 0002_webhooks
 Revises: 0001
 Create Date: 2026-11-30
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_webhooks"
+revision: str = "0002_webhooks"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
