@@ -1,7 +1,7 @@
 """Run every benchmark and print one table: `python -m bench [--quick] [--only upload,reads] [sizes…]`.
 
 Each benchmark also runs alone: `python -m bench.upload`, `bench.download`, `bench.reads`, `bench.scale`,
-`bench.import_legacy`, `bench.webhooks`, with the same options.
+`bench.import_legacy`, `bench.remote`, `bench.webhooks`, with the same options.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import platform
 import sys
 import time
 
-from bench import download, import_legacy, reads, scale, upload, webhooks
+from bench import download, import_legacy, reads, remote, scale, upload, webhooks
 from bench.common import CLIENT_CPU, SERVER_CPU, Figure, log, parser, run_one, settle, table
 
 BENCHES = {
@@ -19,6 +19,7 @@ BENCHES = {
     "reads": reads.run,
     "scale": scale.run,
     "import": import_legacy.run,
+    "remote": remote.run,
     "webhooks": webhooks.run,
 }
 

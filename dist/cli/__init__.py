@@ -23,13 +23,22 @@ def launcher(
     database_url: Annotated[
         str | None, Parameter(env_var="DIST_DATABASE_URL", help="A database URL to use instead of STORE/dist.db.")
     ] = None,
+    server: Annotated[
+        str | None,
+        Parameter(
+            env_var="DIST_SERVER",
+            help="Work on the distd at this URL instead of a local store, with the token in DIST_TOKEN "
+            "or saved by `dist login`.",
+        ),
+    ] = None,
 ) -> int:
     GLOBALS.store = store
     GLOBALS.database_url = database_url
+    GLOBALS.server = server
     return run_guarded(app, tokens)
 
 
-GLOBAL_OPTIONS = ("--store", "--database-url")
+GLOBAL_OPTIONS = ("--store", "--database-url", "--server")
 HELP_FLAGS = ("--help", "-h")
 
 

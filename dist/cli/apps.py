@@ -5,19 +5,22 @@ from __future__ import annotations
 from typing import Annotated
 
 from cyclopts import App, Parameter
-from sqlalchemy.engine import make_url
 
 from dist.cli import views
+from dist.cli.backend import backend, local_only
 from dist.cli.context import GLOBALS, JsonFlag, actor, opened_store, print_json
 from dist.domain.render import render_app, render_channel
-from dist.persistence.store import store_exists
-from dist.services import apps
 
 app_app = App(name="app", help="Create and inspect apps.")
 
 
 def init(*, as_json: JsonFlag = False) -> None:
     """Create the store (directory, database schema) if it does not exist yet, and say where it is."""
+    local_only("init")
+    from sqlalchemy.engine import make_url
+
+    from dist.persistence.store import store_exists
+
     location = GLOBALS.location()
     existed = store_exists(location)
     with opened_store():
@@ -39,6 +42,9 @@ def create(
     as_json: JsonFlag = False,
 ) -> None:
     """Create an app. Publishing also creates an app on its first release."""
+    local_only("app create", "over HTTP, an app is created by its first publish")
+    from dist.services import apps
+
     with opened_store() as store:
         created = apps.create_app(store.uow(), slug=slug, name=name, actor=actor())
     if as_json:
@@ -50,8 +56,8 @@ def create(
 @app_app.command(name="list")
 def list_(*, as_json: JsonFlag = False) -> None:
     """List every app."""
-    with opened_store() as store:
-        found = apps.list_apps(store.uow())
+    with backend() as store:
+        found = store.list_apps()
     if as_json:
         print_json({"apps": [render_app(a) for a in found]})
     else:
@@ -61,8 +67,8 @@ def list_(*, as_json: JsonFlag = False) -> None:
 @app_app.command(name="show")
 def show(slug: str, *, as_json: JsonFlag = False) -> None:
     """Show an app and its channels."""
-    with opened_store() as store:
-        found, channels = apps.show_app(store.uow(), slug)
+    with backend() as store:
+        found, channels = store.show_app(slug)
     if as_json:
         print_json({**render_app(found), "channels": [render_channel(c) for c in channels]})
         return

@@ -7,9 +7,9 @@ from typing import Annotated
 from cyclopts import Parameter
 
 from dist.cli import views
-from dist.cli.context import JsonFlag, opened_store, print_json
+from dist.cli.backend import backend
+from dist.cli.context import JsonFlag, print_json
 from dist.domain.render import render_audit_event
-from dist.services.audit import list_events
 
 
 def audit(
@@ -19,8 +19,8 @@ def audit(
     as_json: JsonFlag = False,
 ) -> None:
     """Show the audit log, oldest first: who did what, and when."""
-    with opened_store() as store:
-        events = list_events(store.uow(), app=app, limit=limit)
+    with backend() as store:
+        events = store.audit(app=app, limit=limit)
     if as_json:
         print_json({"events": [render_audit_event(e) for e in events]})
     else:

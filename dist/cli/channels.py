@@ -7,11 +7,11 @@ from typing import Annotated
 from cyclopts import App, Parameter
 
 from dist.cli import views
-from dist.cli.context import JsonFlag, actor, opened_store, print_json
+from dist.cli.backend import backend
+from dist.cli.context import JsonFlag, print_json
 from dist.cli.errors import UsageError
 from dist.domain.entities import Channel
 from dist.domain.render import render_channel, render_channel_event
-from dist.services import channels
 
 channel_app = App(name="channel", help="List channels and their promote/rollback history.")
 
@@ -37,10 +37,8 @@ def promote(
         raise UsageError("usage.conflicting_options", "give --version or --from, not both")
     if version is None and from_ is None:
         raise UsageError("usage.missing_option", "give --version V or --from CHANNEL")
-    with opened_store() as store:
-        moved = channels.promote(
-            store.uow(), app=app, channel=channel, version=version, from_channel=from_, actor=actor()
-        )
+    with backend() as store:
+        moved = store.promote(app, channel, version=version, from_channel=from_)
     _moved(moved, "Promoted", as_json)
 
 
@@ -53,16 +51,16 @@ def rollback(
     as_json: JsonFlag = False,
 ) -> None:
     """Undo the last promote of CHANNEL (or several, with --to), skipping yanked releases."""
-    with opened_store() as store:
-        moved = channels.rollback(store.uow(), app=app, channel=channel, to=to, actor=actor())
+    with backend() as store:
+        moved = store.rollback(app, channel, to=to)
     _moved(moved, "Rolled back", as_json)
 
 
 @channel_app.command(name="list")
 def list_(app: str, /, *, as_json: JsonFlag = False) -> None:
     """List the channels of APP and what each serves."""
-    with opened_store() as store:
-        found = channels.list_channels(store.uow(), app)
+    with backend() as store:
+        found = store.list_channels(app)
     if as_json:
         print_json({"channels": [render_channel(c) for c in found]})
     else:
@@ -72,8 +70,8 @@ def list_(app: str, /, *, as_json: JsonFlag = False) -> None:
 @channel_app.command(name="history")
 def history(app: str, channel: str, /, *, as_json: JsonFlag = False) -> None:
     """Every promote and rollback of CHANNEL, oldest first."""
-    with opened_store() as store:
-        events = channels.history(store.uow(), app, channel)
+    with backend() as store:
+        events = store.history(app, channel)
     if as_json:
         print_json({"events": [render_channel_event(e) for e in events]})
     else:

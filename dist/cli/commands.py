@@ -7,6 +7,7 @@ from dist.cli.apps import app_app, init
 from dist.cli.audit import audit
 from dist.cli.channels import channel_app, promote, rollback
 from dist.cli.db import db_app
+from dist.cli.login import login, logout
 from dist.cli.releases import publish, release_app
 from dist.cli.serve import serve
 from dist.cli.store import store_app
@@ -23,6 +24,8 @@ app.command(channel_app)
 app.command(token_app)
 app.command(webhook_app)
 app.command(audit)
+app.command(login)
+app.command(logout)
 app.command(serve)
 app.command(store_app)
 app.command(db_app)

@@ -8,22 +8,28 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from cyclopts import Parameter
 from rich.console import Console
 
-from dist.persistence.store import Store, StoreLocation, open_store
+if TYPE_CHECKING:
+    from dist.persistence.store import Store, StoreLocation
 
 
 @dataclass
 class Globals:
-    """The options given before the command: `dist [--store DIR] [--database-url URL] COMMAND`."""
+    """The options given before the command: `dist [--store DIR] [--database-url URL] [--server URL] COMMAND`.
+
+    The persistence layer is imported only when a local store is used: remote mode never loads it."""
 
     store: str | None = None
     database_url: str | None = None
+    server: str | None = None
 
     def location(self) -> StoreLocation:
+        from dist.persistence.store import StoreLocation
+
         return StoreLocation.resolve(self.store, self.database_url)
 
 
@@ -52,6 +58,8 @@ def actor() -> str:
 
 @contextmanager
 def opened_store() -> Iterator[Store]:
+    from dist.persistence.store import open_store
+
     store = open_store(GLOBALS.location())
     try:
         yield store

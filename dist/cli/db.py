@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from cyclopts import App
-from sqlalchemy.engine import make_url
 
 from dist.cli import views
+from dist.cli.backend import local_only
 from dist.cli.context import GLOBALS, JsonFlag, print_json
-from dist.persistence.store import upgrade_store
 
 db_app = App(name="db", help="Keep the database schema current: dist db upgrade at each deploy.")
 
@@ -19,6 +18,11 @@ def upgrade(*, as_json: JsonFlag = False) -> None:
     The same migrations as `alembic upgrade head` from the source tree, shipped in the package; a legacy db.json
     in the store directory is imported afterwards. Run it at each deploy on a database given by --database-url
     (an embedded store, --store alone, is upgraded by every command by itself)."""
+    local_only("db upgrade")
+    from sqlalchemy.engine import make_url
+
+    from dist.persistence.store import upgrade_store
+
     location = GLOBALS.location()
     done = upgrade_store(location)
     database = make_url(location.url).render_as_string(hide_password=True)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
 from cyclopts import App, CycloptsError
-from sqlalchemy.exc import OperationalError
 
 from dist.cli.context import stderr
 from dist.domain.errors import DistError, ErrorKind
@@ -62,7 +62,11 @@ def run_guarded(app: App, tokens: Sequence[str]) -> int:
     except DistError as error:
         report(error.code, error.message)
         return EXIT_CODES[error.kind]
-    except OperationalError as error:
+    except Exception as error:
+        # SQLAlchemy is loaded only for a local store (never in remote mode), so its error is matched by name.
+        exc = sys.modules.get("sqlalchemy.exc")
+        if exc is None or not isinstance(error, exc.OperationalError):
+            raise
         report("store.unavailable", f"the database did not answer: {error.orig}")
         return EXIT_REFUSED
     except KeyboardInterrupt:

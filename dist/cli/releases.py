@@ -8,13 +8,12 @@ from typing import Annotated
 from cyclopts import App, Parameter
 
 from dist.cli import views
-from dist.cli.context import JsonFlag, actor, opened_store, print_json
+from dist.cli.backend import backend
+from dist.cli.context import JsonFlag, print_json
 from dist.cli.errors import UsageError
-from dist.cli.uploads import parse_file_argument, upload
-from dist.domain.entities import Release
+from dist.cli.files import parse_file_argument
+from dist.cli.uploads import transfer_progress
 from dist.domain.render import render_release
-from dist.domain.values import MAX_PAGE
-from dist.services import releases
 
 release_app = App(name="release", help="List, show and yank releases.")
 
@@ -51,11 +50,8 @@ def publish(
     """Upload files and publish them as VERSION of APP (created on first publish)."""
     text = _notes(notes, notes_file)
     local_files = [parse_file_argument(f) for f in files]
-    with opened_store() as store:
-        specs = upload(store.objects, local_files)
-        release = releases.publish(
-            store.uow(), app=app, version=version, artifacts=specs, notes=text, channel=channel, actor=actor()
-        )
+    with backend() as store, transfer_progress(local_files) as advance:
+        release = store.publish(app, version, local_files, notes=text, channel=channel, advance=advance)
     if as_json:
         print_json(render_release(release))
         return
@@ -64,21 +60,11 @@ def publish(
     views.line(f"Published {release.app} {release.version} ({count} artifact{'s' if count != 1 else ''}){onto}")
 
 
-def _all_releases(app: str) -> list[Release]:
-    found: list[Release] = []
-    cursor: str | None = None
-    with opened_store() as store:
-        while True:
-            page, cursor = releases.list_releases(store.uow(), app, limit=MAX_PAGE, cursor=cursor)
-            found.extend(page)
-            if cursor is None:
-                return found
-
-
 @release_app.command(name="list")
 def list_(app: str, /, *, as_json: JsonFlag = False) -> None:
     """List the releases of APP, newest first."""
-    found = _all_releases(app)
+    with backend() as store:
+        found = store.list_releases(app)
     if as_json:
         print_json({"releases": [render_release(r) for r in found]})
     else:
@@ -88,8 +74,8 @@ def list_(app: str, /, *, as_json: JsonFlag = False) -> None:
 @release_app.command(name="show")
 def show(app: str, version: str, /, *, as_json: JsonFlag = False) -> None:
     """Show a release and its artifacts."""
-    with opened_store() as store:
-        release = releases.get_release(store.uow(), app, version)
+    with backend() as store:
+        release = store.get_release(app, version)
     if as_json:
         print_json(render_release(release))
     else:
@@ -99,8 +85,8 @@ def show(app: str, version: str, /, *, as_json: JsonFlag = False) -> None:
 @release_app.command(name="yank")
 def yank(app: str, version: str, /, *, as_json: JsonFlag = False) -> None:
     """Yank a release: still downloadable by its version, never served by a channel again."""
-    with opened_store() as store:
-        release = releases.yank(store.uow(), app=app, version=version, actor=actor())
+    with backend() as store:
+        release = store.yank(app, version)
     if as_json:
         print_json(render_release(release))
     else:

@@ -9,9 +9,9 @@ from typing import Annotated, Any
 from cyclopts import Parameter
 from cyclopts.token import Token
 
+from dist.cli.backend import local_only
 from dist.cli.context import GLOBALS, stdout
-from dist.http.limits import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_UPLOAD
-from dist.persistence.store import open_store
+from dist.http.defaults import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_UPLOAD
 
 SIZE_RE = re.compile(r"([0-9]+)\s*([kmgt]?)(i?b?)", re.IGNORECASE)
 POWERS = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4}
@@ -86,6 +86,9 @@ def serve(
     ] = False,
 ) -> int:
     """Serve the HTTP API (distd) on the store."""
+    local_only("serve")
+    from dist.persistence.store import open_store
+
     location = GLOBALS.location()
     # Schema to head and a legacy db.json imported once, here, before any worker starts.
     open_store(location).close()

@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from cyclopts import App, Parameter
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from dist.cli import views
+from dist.cli.backend import local_only
 from dist.cli.context import JsonFlag, opened_store, print_json, progress_on_terminal, stderr, stdout
-from dist.persistence.maintenance import Progress as ProgressFn
-from dist.persistence.maintenance import no_progress
-from dist.services import store as maintenance
+
+if TYPE_CHECKING:
+    from dist.persistence.maintenance import Progress as ProgressFn
 
 store_app = App(name="store", help="Keep a store healthy: verify, gc, import-legacy, export.")
 
@@ -23,6 +24,8 @@ store_app = App(name="store", help="Keep a store healthy: verify, gc, import-leg
 def _progress(enabled: bool) -> Iterator[ProgressFn]:
     """A progress callback drawing one bar per task on a terminal's stderr; silent elsewhere."""
     if not enabled or not progress_on_terminal():
+        from dist.persistence.maintenance import no_progress
+
         yield no_progress
         return
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -40,6 +43,9 @@ def _progress(enabled: bool) -> Iterator[ProgressFn]:
 @store_app.command
 def verify(*, as_json: JsonFlag = False) -> int:
     """Re-hash every blob and check every artifact and reference; exit 1 when anything is wrong."""
+    local_only("store verify")
+    from dist.services import store as maintenance
+
     with opened_store() as store, _progress(not as_json) as progress:
         report = maintenance.verify(store.uow(), progress=progress)
     if as_json:
@@ -65,6 +71,9 @@ def gc(
     as_json: JsonFlag = False,
 ) -> None:
     """Remove blobs no artifact references and stale files in tmp/, when older than an hour."""
+    local_only("store gc")
+    from dist.services import store as maintenance
+
     with opened_store() as store:
         report = maintenance.gc(store.uow(), dry_run=dry_run)
     if as_json:
@@ -83,6 +92,9 @@ def gc(
 @store_app.command(name="import-legacy")
 def import_legacy(directory: Path, /, *, as_json: JsonFlag = False) -> None:
     """Import a legacy store (DIRECTORY/db.json and objects/) into this store, which must be empty."""
+    local_only("store import-legacy")
+    from dist.services import store as maintenance
+
     with opened_store() as store, _progress(not as_json) as progress:
         report = maintenance.import_legacy(store.uow(), directory, progress=progress)
     for warning in report.warnings:
@@ -97,6 +109,9 @@ def import_legacy(directory: Path, /, *, as_json: JsonFlag = False) -> None:
 @store_app.command
 def export(directory: Path, /, *, as_json: JsonFlag = False) -> None:
     """Write this store as a legacy store (db.json and objects/) into DIRECTORY, a new or empty one."""
+    local_only("store export")
+    from dist.services import store as maintenance
+
     with opened_store() as store, _progress(not as_json) as progress:
         counts = maintenance.export(store.uow(), directory, progress=progress)
     if as_json:

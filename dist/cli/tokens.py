@@ -9,11 +9,11 @@ from typing import Annotated
 from cyclopts import App, Parameter
 
 from dist.cli import views
-from dist.cli.context import JsonFlag, actor, opened_store, print_json
+from dist.cli.backend import backend
+from dist.cli.context import JsonFlag, print_json
 from dist.cli.errors import UsageError
 from dist.domain.enums import Scope
 from dist.domain.render import parse_timestamp, render_token, timestamp
-from dist.services import tokens
 
 token_app = App(name="token", help="Create, list and revoke API tokens for publishers and CI.")
 
@@ -62,18 +62,12 @@ def create(
     as_json: JsonFlag = False,
 ) -> None:
     """Create a token and print its secret, which is shown this once and never again."""
-    with opened_store() as store:
-        expiry = _expiry(expires_in, expires_at, store.clock())
-        token, secret = tokens.create_token(
-            store.uow(),
-            name=name,
-            scopes=[s.value for s in scope],
-            app=app,
-            channel=channel,
-            expires_at=expiry,
-            actor=actor(),
+    with backend() as store:
+        expiry = _expiry(expires_in, expires_at, store.now())
+        token, secret = store.create_token(
+            name=name, scopes=[s.value for s in scope], app=app, channel=channel, expires_at=expiry
         )
-        now = store.clock()
+        now = store.now()
     if as_json:
         print_json({**render_token(token, now), "secret": secret})
         return
@@ -87,9 +81,9 @@ def create(
 @token_app.command(name="list")
 def list_(*, as_json: JsonFlag = False) -> None:
     """List tokens: id, name, scopes, limits, status and last use. Secrets are never shown."""
-    with opened_store() as store:
-        found = tokens.list_tokens(store.uow())
-        now = store.clock()
+    with backend() as store:
+        found = store.list_tokens()
+        now = store.now()
     if as_json:
         print_json({"tokens": [render_token(t, now) for t in found]})
     else:
@@ -99,9 +93,9 @@ def list_(*, as_json: JsonFlag = False) -> None:
 @token_app.command(name="revoke")
 def revoke(token_id: Annotated[int, Parameter(name="ID")], /, *, as_json: JsonFlag = False) -> None:
     """Revoke a token: it is refused from now on."""
-    with opened_store() as store:
-        token = tokens.revoke_token(store.uow(), token_id=token_id, actor=actor())
-        now = store.clock()
+    with backend() as store:
+        token = store.revoke_token(token_id)
+        now = store.now()
     if as_json:
         print_json(render_token(token, now))
     else:

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from dist.domain.enums import Scope
 from dist.domain.render import render_app, render_audit_event, render_token
 from dist.http import contract
-from dist.http.context import answer, authorize, call, store
+from dist.http.context import answer, authorize, bearer_token, call, store
 from dist.http.limits import read_json
 from dist.http.openapi import WRITE_ERRORS, operation
 from dist.services import apps, tokens
@@ -79,6 +79,18 @@ async def tokens_route(request: Request) -> Response:
 
 
 tokens_route.operations = {**list_tokens.operations, **create_token.operations}  # type: ignore[attr-defined]
+
+
+@operation(
+    "get",
+    "The token that sent this request (a way to check one: `dist login` does). Any token that may publish.",
+    {200: contract.Token},
+    errors=(401, 403),
+    scope=Scope.PUBLISH,
+)
+async def current_token(request: Request) -> Response:
+    token = await bearer_token(request, Scope.PUBLISH)
+    return answer(render_token(token, store(request).clock()))
 
 
 @operation(

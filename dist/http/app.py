@@ -20,8 +20,9 @@ from dist.delivery.worker import DeliveryWorker
 from dist.http import admin, downloads, reads, webhooks, writes
 from dist.http.cache import ReadCache, ReadCacheMiddleware
 from dist.http.contract import encode
+from dist.http.defaults import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_UPLOAD
 from dist.http.errors import EXCEPTION_HANDLERS
-from dist.http.limits import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_UPLOAD, BodyPace, HeaderLimit
+from dist.http.limits import BodyPace, HeaderLimit
 from dist.http.openapi import OPENAPI_ANSWER, openapi_document, operation
 from dist.http.ratelimit import AuthFailures
 from dist.persistence.changes import ChangeWatch, watch_for
@@ -82,6 +83,7 @@ ROUTES = [
     Route("/api/audit", admin.audit),
     Route("/api/tokens", admin.tokens_route, methods=["GET", "POST"]),
     Route("/api/tokens/{id}/revoke", admin.revoke_token, methods=["POST"]),
+    Route("/api/token", admin.current_token),
     Route("/api/webhooks", webhooks.webhooks, methods=["GET", "POST"]),
     Route("/api/webhooks/deliveries", webhooks.list_deliveries),
     Route("/api/webhooks/deliveries/{id}/redeliver", webhooks.redeliver, methods=["POST"]),

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from dist.domain.entities import Token
 from dist.domain.enums import Scope
 from dist.domain.errors import Unauthorized
 from dist.http.contract import encode
@@ -45,6 +46,12 @@ async def call(request: Request, service: Callable[..., T], *args: Any, **kwargs
 
 async def authorize(request: Request, scope: Scope, *, app: str = "", channel: str = "") -> str:
     """The audit actor (`token:<id>`) of the bearer token, which must allow `scope` on `app` and `channel`."""
+    token = await bearer_token(request, scope, app=app, channel=channel)
+    return f"token:{token.id}"
+
+
+async def bearer_token(request: Request, scope: Scope, *, app: str = "", channel: str = "") -> Token:
+    """The bearer token, which must allow `scope` on `app` and `channel`; its use is stamped."""
     header = request.headers.get("authorization")
     if header is None:
         raise Unauthorized("auth.missing", "this request needs an Authorization: Bearer dist_... header")
@@ -61,4 +68,4 @@ async def authorize(request: Request, scope: Scope, *, app: str = "", channel: s
         if error.code == "auth.unknown":
             failures.failed(address)
         raise
-    return f"token:{token.id}"
+    return token

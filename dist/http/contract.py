@@ -22,7 +22,7 @@ import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType, field
 
 from dist.domain.enums import AuditAction, ChannelEventKind, DeliveryState, ReleaseStatus, Scope, TokenStatus
-from dist.domain.errors import DistError, Invalid, Malformed
+from dist.domain.errors import DistError, ErrorKind, Invalid, Malformed
 from dist.domain.values import (
     CHANNEL_RE,
     CONTENT_TYPE_RE,
@@ -376,6 +376,22 @@ class DeliveryList(Answer):
     deliveries: list[Delivery]
 
 
+# The one table of statuses by kind of refusal: the server answers with it (dist/http/errors.py) and the
+# client reads a refusal's kind back from it.
+STATUS: dict[ErrorKind, int] = {
+    ErrorKind.MALFORMED: 400,
+    ErrorKind.UNAUTHORIZED: 401,
+    ErrorKind.FORBIDDEN: 403,
+    ErrorKind.NOT_FOUND: 404,
+    ErrorKind.CONFLICT: 409,
+    ErrorKind.LENGTH_REQUIRED: 411,
+    ErrorKind.TOO_LARGE: 413,
+    ErrorKind.INVALID: 422,
+    ErrorKind.RATE_LIMITED: 429,
+    ErrorKind.UNAVAILABLE: 503,
+}
+
+
 # --- decoding ----------------------------------------------------------------------------------------------------
 
 _ENCODER = msgspec.json.Encoder()
@@ -389,10 +405,13 @@ def encode(document: Any) -> bytes:
 
 
 class InvalidField(Invalid):
-    """A refused request value, naming the field it was in (`$.artifacts[0].sha256` as `artifacts[0].sha256`)."""
+    """A refused request value, naming the field it was in (`$.artifacts[0].sha256` as `artifacts[0].sha256`).
 
-    def __init__(self, code: str, message: str, field: str) -> None:
-        super().__init__(code, f"{field}: {message}" if field else message)
+    A domain rule's refusal keeps the rule's own message (the one a local command prints); the generic request.*
+    refusals say which field in their message too."""
+
+    def __init__(self, code: str, message: str, field: str, *, name_in_message: bool = False) -> None:
+        super().__init__(code, f"{field}: {message}" if field and name_in_message else message)
         self.field = field
 
 
@@ -449,12 +468,12 @@ def _explain(
         steps.append(named.group(2))
     name = _field_name(steps)
     if named is not None and named.group(1) == "contains unknown":
-        return InvalidField("request.unknown_field", "is not a field of this body", name), None
+        return InvalidField("request.unknown_field", "is not a field of this body", name, name_in_message=True), None
     if named is not None:
-        return InvalidField("request.missing_field", "is required", name), None
+        return InvalidField("request.missing_field", "is required", name, name_in_message=True), None
     parse = _parser(msgspec.inspect.type_info(kind), steps)
     value = _value_at(document, steps)
-    generic = InvalidField("request.invalid_field", message[0].lower() + message[1:], name)
+    generic = InvalidField("request.invalid_field", message[0].lower() + message[1:], name, name_in_message=True)
     if parse is None or not (strings or not _TYPE_MISMATCH_RE.match(message)):
         return generic, None
     try:

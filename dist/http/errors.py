@@ -10,22 +10,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from dist.domain.errors import DistError, ErrorKind
-from dist.http.contract import encode
+from dist.http.contract import STATUS, encode
 
 log = logging.getLogger("dist.http")
-
-STATUS: dict[ErrorKind, int] = {
-    ErrorKind.MALFORMED: 400,
-    ErrorKind.UNAUTHORIZED: 401,
-    ErrorKind.FORBIDDEN: 403,
-    ErrorKind.NOT_FOUND: 404,
-    ErrorKind.CONFLICT: 409,
-    ErrorKind.LENGTH_REQUIRED: 411,
-    ErrorKind.TOO_LARGE: 413,
-    ErrorKind.INVALID: 422,
-    ErrorKind.RATE_LIMITED: 429,
-    ErrorKind.UNAVAILABLE: 503,
-}
 
 # Starlette raises HTTPException for what its router refuses by itself.
 ROUTER_CODES: dict[int, str] = {

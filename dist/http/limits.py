@@ -11,12 +11,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dist.domain.errors import DistError, ErrorKind, Malformed, TooLarge
 from dist.http.contract import parse_json
+from dist.http.defaults import DEFAULT_BODY_TIMEOUT
 from dist.http.errors import BodyTimeout, error_response
 
 MAX_HEADER_BYTES = 8 * 1024
 MAX_JSON_BYTES = 1024 * 1024
-DEFAULT_MAX_UPLOAD = 512 * 1024 * 1024
-DEFAULT_BODY_TIMEOUT = 60.0
 
 
 class BodyPace:

@@ -1,0 +1,111 @@
+"""The commands' Backend over a remote distd (dist/client/remote.py): uploads what the server lacks, then
+calls the routes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TypeVar
+
+import msgspec
+
+from dist.cli.backend import Advance
+from dist.cli.files import LocalFile
+from dist.client.remote import Remote, file_digest, now
+from dist.domain.entities import App, AuditEvent, Channel, ChannelEvent, Release, Token
+from dist.domain.enums import Scope
+from dist.http import contract
+
+T = TypeVar("T")
+
+
+def _maybe(value: T | None) -> T | msgspec.UnsetType:
+    """A request's optional field: left out when None."""
+    return msgspec.UNSET if value is None else value
+
+
+class RemoteBackend:
+    def __init__(self, client: Remote) -> None:
+        self.client = client
+
+    def now(self) -> datetime:
+        return now()
+
+    def list_apps(self) -> list[App]:
+        return self.client.list_apps()
+
+    def show_app(self, slug: str) -> tuple[App, list[Channel]]:
+        return self.client.show_app(slug)
+
+    def update_app(self, slug: str, *, name: str | None) -> App:
+        return self.client.update_app(slug, contract.AppPatch(name=_maybe(name)))
+
+    def publish(
+        self,
+        app: str,
+        version: str,
+        files: list[LocalFile],
+        *,
+        notes: str,
+        channel: str | None,
+        advance: Advance | None,
+    ) -> Release:
+        artifacts = []
+        for local in files:
+            digest = file_digest(local.path)
+            sent = (lambda n, local=local: advance(local, n)) if advance is not None else None
+            self.client.upload(local.path, digest, local.size, sent)
+            artifacts.append(
+                contract.PublishArtifact(
+                    filename=local.filename, sha256=digest, platform=local.platform, content_type=local.content_type
+                )
+            )
+        body = contract.PublishRequest(version=version, artifacts=artifacts, notes=notes, channel=_maybe(channel))
+        return self.client.publish(app, body)
+
+    def list_releases(self, app: str) -> list[Release]:
+        return self.client.list_releases(app)
+
+    def get_release(self, app: str, version: str) -> Release:
+        return self.client.get_release(app, version)
+
+    def yank(self, app: str, version: str) -> Release:
+        return self.client.yank(app, version)
+
+    def promote(self, app: str, channel: str, *, version: str | None, from_channel: str | None) -> Channel:
+        return self.client.promote(app, channel, version=version, from_channel=from_channel)
+
+    def rollback(self, app: str, channel: str, *, to: str | None) -> Channel:
+        return self.client.rollback(app, channel, to=to)
+
+    def list_channels(self, app: str) -> list[Channel]:
+        return self.client.list_channels(app)
+
+    def history(self, app: str, channel: str) -> list[ChannelEvent]:
+        return self.client.history(app, channel)
+
+    def create_token(
+        self,
+        *,
+        name: str,
+        scopes: list[str],
+        app: str | None,
+        channel: str | None,
+        expires_at: datetime | None,
+    ) -> tuple[Token, str]:
+        body = contract.TokenRequest(
+            name=name,
+            scopes=[Scope(s) for s in scopes],
+            app=_maybe(app),
+            channel=_maybe(channel),
+            expires_at=_maybe(expires_at),
+        )
+        return self.client.create_token(body)
+
+    def list_tokens(self) -> list[Token]:
+        return self.client.list_tokens()
+
+    def revoke_token(self, token_id: int) -> Token:
+        return self.client.revoke_token(token_id)
+
+    def audit(self, *, app: str | None, limit: int | None) -> list[AuditEvent]:
+        return self.client.audit(app=app, limit=limit)
