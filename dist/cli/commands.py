@@ -12,6 +12,7 @@ from dist.cli.releases import publish, release_app
 from dist.cli.serve import serve
 from dist.cli.store import store_app
 from dist.cli.tokens import token_app
+from dist.cli.webhooks import webhook_app
 
 app.command(init)
 app.command(app_app)
@@ -21,6 +22,7 @@ app.command(promote)
 app.command(rollback)
 app.command(channel_app)
 app.command(token_app)
+app.command(webhook_app)
 app.command(audit)
 app.command(login)
 app.command(logout)

@@ -93,6 +93,14 @@ def serve(
             help="Where clients reach distd (behind a proxy): the start of every URL in the update feeds.",
         ),
     ] = None,
+    webhooks_allow_private: Annotated[
+        bool,
+        Parameter(
+            negative=(),
+            help="Let webhooks reach loopback, private and link-local addresses (refused by default, so that a "
+            "webhook cannot probe the network distd runs in).",
+        ),
+    ] = False,
 ) -> int:
     """Serve the HTTP API (distd) on the store."""
     local_only("serve")
@@ -122,4 +130,5 @@ def serve(
         body_timeout=body_timeout,
         accel_redirect=accel_redirect,
         public_url=public_url,
+        webhooks_allow_private=webhooks_allow_private,
     )

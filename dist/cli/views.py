@@ -9,7 +9,7 @@ from rich import box
 from rich.table import Table
 
 from dist.cli.context import stdout
-from dist.domain.entities import App, AuditEvent, Channel, ChannelEvent, Release, Token
+from dist.domain.entities import App, AuditEvent, Channel, ChannelEvent, Delivery, Release, Token, Webhook
 from dist.domain.render import timestamp
 
 
@@ -118,4 +118,34 @@ def audit_table(events: list[AuditEvent]) -> None:
         ["id", "at", "actor", "action", "app", "target"],
         ([str(e.id), when(e.at), e.actor, e.action.value, e.app or "-", e.target or "-"] for e in events),
         "The audit log is empty.",
+    )
+
+
+def webhooks_table(webhooks: list[Webhook]) -> None:
+    table(
+        None,
+        ["id", "url", "events", "app", "created"],
+        ([str(w.id), w.url, ",".join(w.events), w.app or "*", when(w.created_at)] for w in webhooks),
+        "No webhooks yet.",
+    )
+
+
+def deliveries_table(deliveries: list[Delivery]) -> None:
+    table(
+        None,
+        ["id", "webhook", "action", "state", "attempts", "last status", "last error", "next attempt"],
+        (
+            [
+                str(d.id),
+                str(d.webhook_id),
+                d.action.value,
+                d.state.value,
+                str(d.attempts),
+                "-" if d.last_status is None else str(d.last_status),
+                d.last_error or "-",
+                when(d.next_attempt_at) if d.state == "pending" else "-",
+            ]
+            for d in deliveries
+        ),
+        "No deliveries.",
     )

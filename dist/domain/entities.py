@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from dist.domain.enums import AuditAction, ChannelEventKind, ReleaseStatus, Scope, TokenStatus
+from dist.domain.enums import AuditAction, ChannelEventKind, DeliveryState, ReleaseStatus, Scope, TokenStatus
 from dist.domain.signatures import Signatures
 from dist.domain.values import DEFAULT_CHANNEL
 
@@ -119,3 +119,48 @@ class AuditEvent:
     target: str | None
     detail: dict[str, Any] = field(default_factory=dict)
     id: int | None = None
+
+
+@dataclass(slots=True)
+class Webhook:
+    """An endpoint told of audit events: those whose action is in `events` (`*`: all), of `app` when set."""
+
+    url: str
+    events: list[str]
+    app: str | None
+    created_at: datetime
+    id: int | None = None
+
+
+@dataclass(slots=True)
+class Delivery:
+    """One audit event on its way to one webhook: the outbox row, written in the event's own transaction.
+    `message_id` (the `webhook-id` header) and `payload` stay the same across attempts."""
+
+    webhook_id: int
+    audit_event_id: int
+    action: AuditAction
+    message_id: str
+    payload: str
+    created_at: datetime
+    next_attempt_at: datetime
+    state: DeliveryState = DeliveryState.PENDING
+    attempts: int = 0
+    last_attempt_at: datetime | None = None
+    last_status: int | None = None
+    last_error: str | None = None
+    delivered_at: datetime | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """A delivery claimed for one attempt: what to send, where, and the secret that signs it."""
+
+    delivery_id: int
+    message_id: str
+    payload: str
+    url: str
+    secret: str
+    attempts: int
+    next_attempt_at: datetime

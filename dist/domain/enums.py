@@ -35,3 +35,12 @@ class AuditAction(enum.StrEnum):
     CHANNEL_ROLLED_BACK = "channel_rolled_back"
     TOKEN_CREATED = "token_created"
     TOKEN_REVOKED = "token_revoked"
+    WEBHOOK_CREATED = "webhook_created"
+    WEBHOOK_DELETED = "webhook_deleted"
+    WEBHOOK_REDELIVERED = "webhook_redelivered"
+
+
+class DeliveryState(enum.StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"

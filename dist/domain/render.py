@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from dist.domain.entities import App, Artifact, AuditEvent, Channel, ChannelEvent, Release, Token
+from dist.domain.entities import App, Artifact, AuditEvent, Channel, ChannelEvent, Delivery, Release, Token, Webhook
+from dist.domain.enums import DeliveryState
 
 
 def timestamp(value: datetime | None) -> str | None:
@@ -111,4 +112,33 @@ def render_audit_event(event: AuditEvent) -> dict[str, Any]:
         "app": event.app,
         "target": event.target,
         "detail": event.detail,
+    }
+
+
+def render_webhook(webhook: Webhook) -> dict[str, Any]:
+    """Never the signing secret: it is shown once, by the command that creates the webhook."""
+    return {
+        "id": webhook.id,
+        "url": webhook.url,
+        "events": list(webhook.events),
+        "app": webhook.app,
+        "created_at": timestamp(webhook.created_at),
+    }
+
+
+def render_delivery(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "id": delivery.id,
+        "webhook": delivery.webhook_id,
+        "event": delivery.audit_event_id,
+        "action": delivery.action.value,
+        "message_id": delivery.message_id,
+        "state": delivery.state.value,
+        "attempts": delivery.attempts,
+        "next_attempt_at": timestamp(delivery.next_attempt_at) if delivery.state == DeliveryState.PENDING else None,
+        "last_attempt_at": timestamp(delivery.last_attempt_at),
+        "last_status": delivery.last_status,
+        "last_error": delivery.last_error,
+        "created_at": timestamp(delivery.created_at),
+        "delivered_at": timestamp(delivery.delivered_at),
     }

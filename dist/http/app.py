@@ -16,8 +16,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from dist.delivery.worker import DeliveryWorker
 from dist.domain.values import parse_public_url
-from dist.http import admin, downloads, feeds, reads, writes
+from dist.http import admin, downloads, feeds, reads, webhooks, writes
 from dist.http.cache import ReadCache, ReadCacheMiddleware
 from dist.http.conditional import ConditionalGet
 from dist.http.contract import encode
@@ -26,16 +27,19 @@ from dist.http.errors import EXCEPTION_HANDLERS
 from dist.http.limits import BodyPace, HeaderLimit
 from dist.http.openapi import OPENAPI_ANSWER, openapi_document, operation
 from dist.http.ratelimit import AuthFailures
-from dist.persistence.changes import watch_for
+from dist.persistence.changes import ChangeWatch, watch_for
 from dist.persistence.store import Store, StoreLocation, open_store
 
 MAX_UPLOAD_ENV = "DIST_MAX_UPLOAD"
 BODY_TIMEOUT_ENV = "DIST_BODY_TIMEOUT"
 ACCEL_REDIRECT_ENV = "DIST_ACCEL_REDIRECT"
 PUBLIC_URL_ENV = "DIST_PUBLIC_URL"
+WEBHOOKS_ALLOW_PRIVATE_ENV = "DIST_WEBHOOKS_ALLOW_PRIVATE"
 # How long startup waits for the change watch before serving uncached (PostgreSQL's listener connecting).
 WATCH_START_POLLS = 100
 WATCH_START_POLL_SECONDS = 0.02
+# How long shutdown waits for the delivery worker to finish what it is doing (recording attempts).
+WORKER_STOP_SECONDS = 15.0
 
 
 @operation("get", "This document (OpenAPI 3.1).", {200: None}, errors=(), extra=OPENAPI_ANSWER)
@@ -89,6 +93,10 @@ ROUTES = [
     Route("/feeds/{slug}/tauri/{channel}.json", feeds.tauri_static),
     Route("/feeds/{slug}/tauri/{channel}/{target}/{arch}/{current_version}", feeds.tauri_dynamic),
     Route("/feeds/{slug}/sparkle/appcast.xml", feeds.sparkle_appcast),
+    Route("/api/webhooks", webhooks.webhooks, methods=["GET", "POST"]),
+    Route("/api/webhooks/deliveries", webhooks.list_deliveries),
+    Route("/api/webhooks/deliveries/{id}/redeliver", webhooks.redeliver, methods=["POST"]),
+    Route("/api/webhooks/{id}", webhooks.delete, methods=["DELETE"]),
 ]
 
 
@@ -99,12 +107,16 @@ def create_app(
     body_timeout: float = DEFAULT_BODY_TIMEOUT,
     accel_redirect: str | None = None,
     public_url: str | None = None,
+    deliver_webhooks: bool = True,
+    webhooks_allow_private: bool = False,
 ) -> Starlette:
     """The HTTP API over a store: given a location it opens the store at startup and closes it at shutdown;
     given an open Store it uses it and leaves closing it to the caller. A request body that stalls for
     `body_timeout` seconds is refused with 408. With `accel_redirect`, downloads answer with an
     X-Accel-Redirect to that prefix and no body, for nginx in front to send the file. `public_url` is where
-    clients reach the server (behind a proxy); the feeds' URLs start with it, else with the request's own."""
+    clients reach the server (behind a proxy); the feeds' URLs start with it, else with the request's own.
+    While it serves, a delivery worker sends the store's webhook deliveries (unless not `deliver_webhooks`),
+    refusing endpoints on private addresses unless `webhooks_allow_private`."""
     public = parse_public_url(public_url) if public_url is not None else None
 
     def state(opened: Store) -> dict[str, Any]:
@@ -119,15 +131,18 @@ def create_app(
 
     cache = ReadCache()
 
+    def worker(opened: Store) -> DeliveryWorker | None:
+        return DeliveryWorker(opened, allow_private=webhooks_allow_private) if deliver_webhooks else None
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         if isinstance(source, Store):
-            async with watching(cache, source):
+            async with watching(cache, source, worker(source)):
                 yield state(source)
             return
         opened = await run_in_threadpool(open_store, source)
         try:
-            async with watching(cache, opened):
+            async with watching(cache, opened, worker(opened)):
                 yield state(opened)
         finally:
             opened.close()
@@ -148,31 +163,51 @@ def create_app(
 
 
 @asynccontextmanager
-async def watching(cache: ReadCache, opened: Store) -> AsyncIterator[None]:
+async def watching(cache: ReadCache, opened: Store, worker: DeliveryWorker | None) -> AsyncIterator[None]:
     """The cache follows the store's changes while the server runs; until its watch is live (PostgreSQL's
-    listener connected), answers are not cached."""
+    listener connected), answers are not cached. The delivery worker is woken by the same changes."""
     watch = watch_for(opened.engine.url)
     cache.watch = watch
-    task = asyncio.create_task(watch.run(cache.invalidate))
+
+    def changed() -> None:
+        cache.invalidate()
+        if worker is not None:
+            worker.wake()
+
+    task = asyncio.create_task(watch.run(changed))
     for _ in range(WATCH_START_POLLS):
         if watch.live or task.done():
             break
         await asyncio.sleep(WATCH_START_POLL_SECONDS)
+    delivering = asyncio.create_task(worker.run(lambda: polled(watch))) if worker is not None else None
     try:
         yield
     finally:
+        if delivering is not None:
+            # Asked to stop rather than cancelled: a database call it has running in a thread is waited for,
+            # never abandoned with its connection while the store closes.
+            assert worker is not None
+            worker.stop()
+            await asyncio.wait({delivering}, timeout=WORKER_STOP_SECONDS)
+        for running in (delivering, task):
+            if running is not None:
+                running.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await running
         cache.watch = None
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
         watch.close()
+
+
+def polled(watch: ChangeWatch) -> bool:
+    """Catch up with the changes (each one calls back); whether the watch is live."""
+    watch.poll()
+    return watch.live
 
 
 def app_from_environment() -> Starlette:
     """The factory uvicorn's worker processes call: the store from DIST_STORE / DIST_DATABASE_URL, the
-    upload cap from DIST_MAX_UPLOAD, the body timeout from DIST_BODY_TIMEOUT and the public URL from
-    DIST_PUBLIC_URL, which `dist serve` sets
-    before starting them."""
+    upload cap from DIST_MAX_UPLOAD, the body timeout from DIST_BODY_TIMEOUT, the public URL from
+    DIST_PUBLIC_URL and DIST_WEBHOOKS_ALLOW_PRIVATE, which `dist serve` sets before starting them."""
     cap = os.environ.get(MAX_UPLOAD_ENV)
     timeout = os.environ.get(BODY_TIMEOUT_ENV)
     accel = os.environ.get(ACCEL_REDIRECT_ENV)
@@ -183,4 +218,5 @@ def app_from_environment() -> Starlette:
         body_timeout=float(timeout) if timeout else DEFAULT_BODY_TIMEOUT,
         accel_redirect=accel or None,
         public_url=public_url or None,
+        webhooks_allow_private=os.environ.get(WEBHOOKS_ALLOW_PRIVATE_ENV) == "1",
     )

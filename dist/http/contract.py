@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType, field
 
-from dist.domain.enums import AuditAction, ChannelEventKind, ReleaseStatus, Scope, TokenStatus
+from dist.domain.enums import AuditAction, ChannelEventKind, DeliveryState, ReleaseStatus, Scope, TokenStatus
 from dist.domain.errors import DistError, ErrorKind, Invalid, Malformed
 from dist.domain.signatures import MAX_SIGNATURE_INPUT
 from dist.domain.values import (
@@ -62,6 +62,17 @@ from dist.domain.values import (
     parse_token_name,
     parse_version,
 )
+from dist.domain.webhooks import (
+    ALL_EVENTS,
+    MAX_DELIVERIES_LIMIT,
+    MAX_URL_LENGTH,
+    WEBHOOK_URL_RE,
+    parse_deliveries_limit,
+    parse_delivery_id,
+    parse_event,
+    parse_webhook_id,
+    parse_webhook_url,
+)
 
 T = TypeVar("T")
 
@@ -90,6 +101,12 @@ AuditLimit = Annotated[int, rule(parse_audit_limit, ge=1, le=MAX_AUDIT_LIMIT)]
 Cursor = Annotated[int, rule(parse_cursor, ge=1, le=MAX_ID)]
 TokenId = Annotated[int, rule(parse_token_id, ge=1, le=MAX_ID)]
 Timestamp = Annotated[datetime, Meta(extra_json_schema={"format": "date-time"})]
+WebhookUrl = Annotated[str, rule(parse_webhook_url, WEBHOOK_URL_RE, min_length=1, max_length=MAX_URL_LENGTH)]
+# The enum is documentation (every audit action, and * for all); the value is checked by the domain's rule.
+WebhookEvent = Annotated[str, rule(parse_event, extra_json_schema={"enum": [ALL_EVENTS, *AuditAction]})]
+WebhookId = Annotated[int, rule(parse_webhook_id, ge=1, le=MAX_ID)]
+DeliveryId = Annotated[int, rule(parse_delivery_id, ge=1, le=MAX_ID)]
+DeliveriesLimit = Annotated[int, rule(parse_deliveries_limit, ge=1, le=MAX_DELIVERIES_LIMIT)]
 
 
 class Request(Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -157,6 +174,12 @@ class AppPatch(Request):
     ed25519_public_key: Annotated[str, Meta(max_length=MAX_SIGNATURE_INPUT)] | UnsetType = UNSET
 
 
+class WebhookRequest(Request):
+    url: WebhookUrl
+    events: Annotated[list[WebhookEvent], Meta(max_length=64)] | UnsetType = UNSET
+    app: Slug | UnsetType = UNSET
+
+
 def described(text: str) -> Meta:
     return Meta(description=text)
 
@@ -194,6 +217,20 @@ PlatformHalf = Annotated[str, rule(parse_platform, PLATFORM_RE, max_length=MAX_P
 
 class TokenPath(Request, forbid_unknown_fields=False):
     id: TokenId
+
+
+class WebhookPath(Request, forbid_unknown_fields=False):
+    id: WebhookId
+
+
+class DeliveryPath(Request, forbid_unknown_fields=False):
+    id: DeliveryId
+
+
+class DeliveriesQuery(Request, forbid_unknown_fields=False):
+    failed: Annotated[bool, described("Only the deliveries that were given up.")] = False
+    webhook: Annotated[WebhookId, described("Only this webhook's deliveries.")] | UnsetType = UNSET
+    limit: Annotated[DeliveriesLimit, described("At most this many, newest first (default 100).")] | UnsetType = UNSET
 
 
 def given(value: T | UnsetType) -> T | None:
@@ -339,6 +376,44 @@ class AuditEvent(Answer):
 
 class AuditLog(Answer):
     events: list[AuditEvent]
+
+
+class Webhook(Answer):
+    id: int
+    url: str
+    events: list[str]
+    app: str | None
+    created_at: Timestamp
+
+
+class NewWebhook(Webhook):
+    """A webhook as created: the only answer that ever carries its signing secret."""
+
+    secret: str
+
+
+class WebhookList(Answer):
+    webhooks: list[Webhook]
+
+
+class Delivery(Answer):
+    id: int
+    webhook: int
+    event: int
+    action: AuditAction
+    message_id: str
+    state: DeliveryState
+    attempts: int
+    next_attempt_at: Timestamp | None
+    last_attempt_at: Timestamp | None
+    last_status: int | None
+    last_error: str | None
+    created_at: Timestamp
+    delivered_at: Timestamp | None
+
+
+class DeliveryList(Answer):
+    deliveries: list[Delivery]
 
 
 # The one table of statuses by kind of refusal: the server answers with it (dist/http/errors.py) and the

@@ -13,7 +13,14 @@ from typing import NoReturn
 
 import uvicorn
 
-from dist.http.app import ACCEL_REDIRECT_ENV, BODY_TIMEOUT_ENV, MAX_UPLOAD_ENV, PUBLIC_URL_ENV, app_from_environment
+from dist.http.app import (
+    ACCEL_REDIRECT_ENV,
+    BODY_TIMEOUT_ENV,
+    MAX_UPLOAD_ENV,
+    PUBLIC_URL_ENV,
+    WEBHOOKS_ALLOW_PRIVATE_ENV,
+    app_from_environment,
+)
 from dist.http.protocol import DistHTTPProtocol
 from dist.persistence.store import StoreLocation
 
@@ -28,6 +35,7 @@ def exec_server(
     body_timeout: float,
     accel_redirect: str | None = None,
     public_url: str | None = None,
+    webhooks_allow_private: bool = False,
 ) -> NoReturn:
     """Replace this process with the serving process (never returns)."""
     env = dict(os.environ)
@@ -42,6 +50,7 @@ def exec_server(
     env.pop(PUBLIC_URL_ENV, None)
     if public_url is not None:
         env[PUBLIC_URL_ENV] = public_url
+    env[WEBHOOKS_ALLOW_PRIVATE_ENV] = "1" if webhooks_allow_private else "0"
     # What was printed must reach its reader before the process image is replaced.
     sys.stdout.flush()
     sys.stderr.flush()

@@ -19,6 +19,7 @@ from dist.persistence.repositories import (
     ReleaseRepository,
     TokenRepository,
 )
+from dist.persistence.webhook_repositories import DeliveryRepository, WebhookRepository
 
 
 def utc_now() -> datetime:
@@ -32,6 +33,8 @@ class UnitOfWork:
     tokens: TokenRepository
     audit: AuditRepository
     blobs: BlobRepository
+    webhooks: WebhookRepository
+    deliveries: DeliveryRepository
     session: Session
 
     def __init__(
@@ -61,6 +64,8 @@ class UnitOfWork:
         self.tokens = TokenRepository(self.session)
         self.audit = AuditRepository(self.session)
         self.blobs = BlobRepository(self.session)
+        self.webhooks = WebhookRepository(self.session)
+        self.deliveries = DeliveryRepository(self.session)
         try:
             with self.session.begin():
                 yield self

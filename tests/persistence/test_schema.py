@@ -24,6 +24,7 @@ UNIQUES = {
     "uq_tokens_token_hash": ("tokens", ("token_hash",)),
     "uq_releases_app_id_version": ("releases", ("app_id", "version")),
     "uq_artifacts_release_id_filename": ("artifacts", ("release_id", "filename")),
+    "uq_webhook_deliveries_message_id": ("webhook_deliveries", ("message_id",)),
 }
 INDEXES = {
     "ix_releases_app_id": ("releases", ("app_id",), False),
@@ -31,8 +32,21 @@ INDEXES = {
     "ix_channel_events_channel_id": ("channel_events", ("channel_id",), False),
     "ix_audit_events_at": ("audit_events", ("at",), False),
     "ix_audit_events_app": ("audit_events", ("app",), False),
+    "ix_webhook_deliveries_webhook_id": ("webhook_deliveries", ("webhook_id",), False),
+    "ix_webhook_deliveries_due": ("webhook_deliveries", ("state", "next_attempt_at"), False),
 }
-TABLES = {"apps", "blobs", "channels", "channel_events", "releases", "artifacts", "tokens", "audit_events"}
+TABLES = {
+    "apps",
+    "channels",
+    "channel_events",
+    "releases",
+    "artifacts",
+    "tokens",
+    "audit_events",
+    "blobs",
+    "webhooks",
+    "webhook_deliveries",
+}
 
 
 class Target:

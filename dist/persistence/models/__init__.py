@@ -8,6 +8,7 @@ from dist.persistence.models.blob import BlobRow
 from dist.persistence.models.channel import ChannelEventRow, ChannelRow
 from dist.persistence.models.release import ReleaseRow
 from dist.persistence.models.token import TokenRow
+from dist.persistence.models.webhook import DeliveryRow, WebhookRow
 
 __all__ = [
     "AppRow",
@@ -17,6 +18,8 @@ __all__ = [
     "BlobRow",
     "ChannelEventRow",
     "ChannelRow",
+    "DeliveryRow",
     "ReleaseRow",
     "TokenRow",
+    "WebhookRow",
 ]

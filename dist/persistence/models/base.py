@@ -10,7 +10,7 @@ from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Integer, MetaData, S
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import DeclarativeBase
 
-from dist.domain.enums import AuditAction, ChannelEventKind, ReleaseStatus
+from dist.domain.enums import AuditAction, ChannelEventKind, DeliveryState, ReleaseStatus
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -69,4 +69,5 @@ class Base(DeclarativeBase):
         ReleaseStatus: enum_column(ReleaseStatus),
         ChannelEventKind: enum_column(ChannelEventKind),
         AuditAction: enum_column(AuditAction),
+        DeliveryState: enum_column(DeliveryState),
     }
