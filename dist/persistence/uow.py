@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from dist.persistence.changes import notify_changes
+from dist.persistence.idempotency import IdempotencyRepository
 from dist.persistence.objects import ObjectStore
 from dist.persistence.repositories import (
     AppRepository,
@@ -30,6 +31,7 @@ class UnitOfWork:
     channels: ChannelRepository
     tokens: TokenRepository
     audit: AuditRepository
+    idempotency: IdempotencyRepository
     session: Session
 
     def __init__(
@@ -58,6 +60,7 @@ class UnitOfWork:
         self.channels = ChannelRepository(self.session)
         self.tokens = TokenRepository(self.session)
         self.audit = AuditRepository(self.session)
+        self.idempotency = IdempotencyRepository(self.session)
         try:
             with self.session.begin():
                 yield self

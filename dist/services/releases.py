@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from dist.domain.entities import Artifact, Release
+from dist.domain.entities import Artifact, KeptAnswer, Release
 from dist.domain.enums import AuditAction, ReleaseStatus
 from dist.domain.errors import Conflict, Invalid, NotFound
 from dist.domain.render import render_release
@@ -24,9 +25,10 @@ from dist.domain.values import (
     parse_version,
 )
 from dist.persistence.uow import UnitOfWork
-from dist.services import apps
+from dist.services import apps, idempotency
 from dist.services.audit import record
 from dist.services.channels import move_to_release
+from dist.services.idempotency import RequestKey
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,39 +83,76 @@ def publish(
     Refuses a version the app already has (`release.exists`) and a blob not in the store (`object.missing`).
     Given `channel`, promotes the new release onto it in the same transaction.
     """
+    _check_publish(version, notes, channel)
+    with uow.write():
+        release = _publish(uow, app, version, artifacts, notes, channel, actor)
+        uow.commit()
+        return release
+
+
+def publish_once(
+    uow: UnitOfWork,
+    *,
+    key: RequestKey,
+    respond: Callable[[Release], KeptAnswer],
+    app: str,
+    version: str,
+    artifacts: list[ArtifactSpec],
+    notes: str = "",
+    channel: str | None = None,
+    actor: str,
+) -> KeptAnswer:
+    """Publish as `publish` does, once per idempotency key: the answer `respond` gives for the new release is
+    kept with it in one transaction, and a repeat of the request with the same key gets that answer again
+    without publishing (see `idempotency.once`; another request under the same key is `idempotency.mismatch`).
+    """
+    _check_publish(version, notes, channel)
+    return idempotency.once(uow, key, lambda: respond(_publish(uow, app, version, artifacts, notes, channel, actor)))
+
+
+def _check_publish(version: str, notes: str, channel: str | None) -> None:
     parse_version(version)
     parse_notes(notes)
     if channel is not None:
         parse_channel_name(channel)
-    with uow.write():
-        files = _artifacts(uow, artifacts)
-        found, _ = apps.find_or_create(uow, slug=app, name=None, actor=actor)
-        if uow.releases.get(found, version) is not None:
-            raise Conflict("release.exists", f"{app} already has a release {version}")
-        release = uow.releases.add(
-            found,
-            Release(
-                app=app,
-                version=version,
-                notes=notes,
-                status=ReleaseStatus.PUBLISHED,
-                created_at=uow.clock(),
-                created_by=actor,
-                artifacts=files,
-            ),
-        )
-        record(
-            uow,
-            actor=actor,
-            action=AuditAction.RELEASE_PUBLISHED,
+
+
+def _publish(
+    uow: UnitOfWork,
+    app: str,
+    version: str,
+    artifacts: list[ArtifactSpec],
+    notes: str,
+    channel: str | None,
+    actor: str,
+) -> Release:
+    files = _artifacts(uow, artifacts)
+    found, _ = apps.find_or_create(uow, slug=app, name=None, actor=actor)
+    if uow.releases.get(found, version) is not None:
+        raise Conflict("release.exists", f"{app} already has a release {version}")
+    release = uow.releases.add(
+        found,
+        Release(
             app=app,
-            target=version,
-            detail=render_release(release),
-        )
-        if channel is not None:
-            move_to_release(uow, app=found, channel=channel, release=release, actor=actor)
-        uow.commit()
-        return release
+            version=version,
+            notes=notes,
+            status=ReleaseStatus.PUBLISHED,
+            created_at=uow.clock(),
+            created_by=actor,
+            artifacts=files,
+        ),
+    )
+    record(
+        uow,
+        actor=actor,
+        action=AuditAction.RELEASE_PUBLISHED,
+        app=app,
+        target=version,
+        detail=render_release(release),
+    )
+    if channel is not None:
+        move_to_release(uow, app=found, channel=channel, release=release, actor=actor)
+    return release
 
 
 def require(uow: UnitOfWork, app: str, version: str) -> Release:

@@ -31,7 +31,7 @@ INDEXES = {
     "ix_audit_events_at": ("audit_events", ("at",), False),
     "ix_audit_events_app": ("audit_events", ("app",), False),
 }
-TABLES = {"apps", "channels", "channel_events", "releases", "artifacts", "tokens", "audit_events"}
+TABLES = {"apps", "channels", "channel_events", "releases", "artifacts", "tokens", "audit_events", "idempotency_keys"}
 
 
 class Target:

@@ -5,7 +5,18 @@ from dist.persistence.models.artifact import ArtifactRow
 from dist.persistence.models.audit import AuditEventRow
 from dist.persistence.models.base import Base
 from dist.persistence.models.channel import ChannelEventRow, ChannelRow
+from dist.persistence.models.idempotency import IdempotencyKeyRow
 from dist.persistence.models.release import ReleaseRow
 from dist.persistence.models.token import TokenRow
 
-__all__ = ["AppRow", "ArtifactRow", "AuditEventRow", "Base", "ChannelEventRow", "ChannelRow", "ReleaseRow", "TokenRow"]
+__all__ = [
+    "AppRow",
+    "ArtifactRow",
+    "AuditEventRow",
+    "Base",
+    "ChannelEventRow",
+    "ChannelRow",
+    "IdempotencyKeyRow",
+    "ReleaseRow",
+    "TokenRow",
+]
