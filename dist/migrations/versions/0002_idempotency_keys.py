@@ -1,6 +1,6 @@
 """Idempotency keys: the answer given to each keyed publish, kept to answer its repeats.
 
-Revision ID: 0002_idempotency_keys
+Revision ID: 0002_idempotency
 Revises: 0001
 Create Date: 2026-11-30
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002_idempotency_keys"
+revision: str = "0002_idempotency"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
