@@ -6,7 +6,7 @@ STORE ?= ./dist-store
 # Not ./dist/, where `python -m build` would put them: that is the package.
 WHEELS ?= build/wheels
 
-.PHONY: install serve test lint bench docs wheel
+.PHONY: install serve test lint bench docs wheel clients
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,3 +46,15 @@ bench: install
 		|| $$SUDO env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y nginx wrk; \
 	fi
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# `make clients`: the real updaters that tests/clients runs against distd. npm packages (pinned by
+# tests/clients/package-lock.json) go into .cache/node; node, npm and minisign come from the system's packages.
+clients:
+	@if ! command -v node >/dev/null || ! command -v npm >/dev/null || ! command -v minisign >/dev/null; then \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y minisign nodejs npm \
+		|| { $$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y minisign nodejs npm; }; \
+	fi
+	mkdir -p .cache/node
+	cp tests/clients/package.json tests/clients/package-lock.json .cache/node/
+	cd .cache/node && npm ci --no-audit --no-fund --loglevel=error

@@ -1,7 +1,7 @@
 """Run every benchmark and print one table: `python -m bench [--quick] [--only upload,reads] [sizes…]`.
 
 Each benchmark also runs alone: `python -m bench.upload`, `bench.download`, `bench.reads`, `bench.scale`,
-`bench.import_legacy`, `bench.remote`, with the same options.
+`bench.import_legacy`, `bench.remote`, `bench.feeds`, with the same options.
 """
 
 from __future__ import annotations
@@ -10,13 +10,14 @@ import platform
 import sys
 import time
 
-from bench import download, import_legacy, reads, remote, scale, upload
+from bench import download, feeds, import_legacy, reads, remote, scale, upload
 from bench.common import CLIENT_CPU, SERVER_CPU, Figure, log, parser, run_one, settle, table
 
 BENCHES = {
     "upload": upload.run,
     "download": download.run,
     "reads": reads.run,
+    "feeds": feeds.run,
     "scale": scale.run,
     "import": import_legacy.run,
     "remote": remote.run,

@@ -5,7 +5,11 @@ also hold 100 times more releases each) and imported on first load. Two distd pr
 on the server core; the operations alternate between them, so that the machine's drift hits both alike, and
 the median time of each operation is compared.
 
-Target (issue 7): large / small <= 1.5 for each operation: their cost does not grow with the store.
+Each round also reads every update feed (bench/feeds.py) of a release of its own, right after the round's
+promote emptied the read cache.
+
+Targets (issues 7 and 13): large / small <= 1.5 for each operation and each uncached feed read: their cost does
+not grow with the store.
 
     python -m bench.scale [--quick] [--scale-small 1000] [--scale-large 100000]
 """
@@ -36,12 +40,17 @@ from bench.common import (
     publish_blob,
     publish_release,
 )
+from bench.feeds import feed_paths, publish_feed_releases
 
 NAME = "scale"
 APPS = 10
 CHANNEL = "bench"
 PLATFORM = "linux-x86_64"
 CHECKS_PER_ROUND = 5
+# The feeds read a release of their own on this channel; each round's promote (a commit) empties the read cache,
+# so every feed read of the round is an uncached one.
+FEED_CHANNEL = "feeds"
+FEED_VERSIONS = ("2000.0.0",)
 
 
 @contextlib.contextmanager
@@ -67,6 +76,9 @@ class Target:
         self.token = token
         self.slug = slug
         self.times: dict[str, list[float]] = {"publish": [], "promote": [], "update check": []}
+        self.feeds = feed_paths(slug, FEED_CHANNEL)
+        for name in self.feeds:
+            self.times[f"feed, uncached: {name}"] = []
 
     def round(self, n: int) -> None:
         version = f"1000.{n}.0"
@@ -88,6 +100,12 @@ class Target:
             self.times["update check"].append(time.perf_counter() - start)
             if answer.status_code != 200:
                 raise Gap(f"the update check answered {answer.status_code}: {answer.text[:200]}")
+        for name, path in self.feeds.items():
+            start = time.perf_counter()
+            answer = self.client.get(path)
+            self.times[f"feed, uncached: {name}"].append(time.perf_counter() - start)
+            if answer.status_code != 200:
+                raise Gap(f"the {name} feed answered {answer.status_code}: {answer.text[:200]}")
 
 
 def prepare(store: Path, releases: int) -> tuple[str, str, str]:
@@ -111,6 +129,10 @@ def run(args: argparse.Namespace, work: Path) -> list[Figure]:
     ):
         small = Target(small_client, small_token, small_slug)
         large = Target(large_client, large_token, large_slug)
+        for target in (small, large):
+            publish_feed_releases(
+                target.client, target.token, target.slug, channel=FEED_CHANNEL, versions=FEED_VERSIONS
+            )
         for n in range(rounds):
             small.round(n)
             large.round(n)

@@ -11,6 +11,8 @@ from cyclopts.token import Token
 
 from dist.cli.backend import local_only
 from dist.cli.context import GLOBALS, stdout
+from dist.domain.errors import Invalid
+from dist.domain.values import parse_public_url
 from dist.http.defaults import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_UPLOAD
 
 SIZE_RE = re.compile(r"([0-9]+)\s*([kmgt]?)(i?b?)", re.IGNORECASE)
@@ -55,6 +57,13 @@ def _prefix_converter(type_: Any, tokens: Sequence[Token]) -> str:
     return prefix
 
 
+def _public_url_converter(type_: Any, tokens: Sequence[Token]) -> str:
+    try:
+        return parse_public_url(tokens[0].value)
+    except Invalid as error:
+        raise ValueError(error.message) from None
+
+
 def serve(
     *,
     host: str = "127.0.0.1",
@@ -74,6 +83,14 @@ def serve(
         Parameter(
             converter=_prefix_converter,
             help="Behind nginx: downloads answer with X-Accel-Redirect to this internal location (/_dist_objects/).",
+        ),
+    ] = None,
+    public_url: Annotated[
+        str | None,
+        Parameter(
+            converter=_public_url_converter,
+            env_var="DIST_PUBLIC_URL",
+            help="Where clients reach distd (behind a proxy): the start of every URL in the update feeds.",
         ),
     ] = None,
 ) -> int:
@@ -104,4 +121,5 @@ def serve(
         max_upload=max_upload,
         body_timeout=body_timeout,
         accel_redirect=accel_redirect,
+        public_url=public_url,
     )

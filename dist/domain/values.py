@@ -30,6 +30,8 @@ SEMVER_RE = re.compile(
 # An Idempotency-Key header: visible ASCII and spaces (a UUID fits; so does any client's own scheme).
 IDEMPOTENCY_KEY_RE = re.compile(r"[\x20-\x7e]+")
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
+# http(s)://host[:port][/prefix]: printable ASCII without spaces, quotes, angle brackets, '?' or '#'.
+PUBLIC_URL_RE = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+(?:/[!$&'()*+,;=:@%A-Za-z0-9._~/-]*)?")
 DEFAULT_PLATFORM = "any"
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 MAX_VERSION_LENGTH = 128
@@ -280,3 +282,16 @@ def parse_idempotency_key(value: str) -> str:
             f"an Idempotency-Key is 1-{MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters (a UUID, say)",
         )
     return value
+
+
+def parse_public_url(value: str) -> str:
+    """The URL where clients reach distd (behind a proxy, its public address): http(s), a host, maybe a path
+    prefix; no query or fragment. Returned without a trailing slash, ready for paths to be appended."""
+    text = value.strip() if isinstance(value, str) else ""
+    match = PUBLIC_URL_RE.fullmatch(text)
+    if match is None:
+        raise Invalid(
+            "server.invalid_public_url",
+            f"{_show(value)} is not a public URL such as https://updates.example.com or https://example.com/dist",
+        )
+    return text.rstrip("/")

@@ -16,8 +16,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from dist.http import admin, downloads, reads, writes
+from dist.domain.values import parse_public_url
+from dist.http import admin, downloads, feeds, reads, writes
 from dist.http.cache import ReadCache, ReadCacheMiddleware
+from dist.http.conditional import ConditionalGet
 from dist.http.contract import encode
 from dist.http.defaults import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_UPLOAD
 from dist.http.errors import EXCEPTION_HANDLERS
@@ -30,6 +32,7 @@ from dist.persistence.store import Store, StoreLocation, open_store
 MAX_UPLOAD_ENV = "DIST_MAX_UPLOAD"
 BODY_TIMEOUT_ENV = "DIST_BODY_TIMEOUT"
 ACCEL_REDIRECT_ENV = "DIST_ACCEL_REDIRECT"
+PUBLIC_URL_ENV = "DIST_PUBLIC_URL"
 # How long startup waits for the change watch before serving uncached (PostgreSQL's listener connecting).
 WATCH_START_POLLS = 100
 WATCH_START_POLL_SECONDS = 0.02
@@ -80,6 +83,12 @@ ROUTES = [
     Route("/api/tokens", admin.tokens_route, methods=["GET", "POST"]),
     Route("/api/tokens/{id}/revoke", admin.revoke_token, methods=["POST"]),
     Route("/api/token", admin.current_token),
+    Route("/feeds/{slug}/electron/{file}", feeds.electron_channel_file),
+    Route("/feeds/{slug}/squirrel/{channel}/{platform}/{version}", feeds.squirrel_mac),
+    Route("/feeds/{slug}/squirrel/{channel}/{platform}/{version}/RELEASES", feeds.squirrel_windows),
+    Route("/feeds/{slug}/tauri/{channel}.json", feeds.tauri_static),
+    Route("/feeds/{slug}/tauri/{channel}/{target}/{arch}/{current_version}", feeds.tauri_dynamic),
+    Route("/feeds/{slug}/sparkle/appcast.xml", feeds.sparkle_appcast),
 ]
 
 
@@ -89,11 +98,14 @@ def create_app(
     max_upload: int = DEFAULT_MAX_UPLOAD,
     body_timeout: float = DEFAULT_BODY_TIMEOUT,
     accel_redirect: str | None = None,
+    public_url: str | None = None,
 ) -> Starlette:
     """The HTTP API over a store: given a location it opens the store at startup and closes it at shutdown;
     given an open Store it uses it and leaves closing it to the caller. A request body that stalls for
     `body_timeout` seconds is refused with 408. With `accel_redirect`, downloads answer with an
-    X-Accel-Redirect to that prefix and no body, for nginx in front to send the file."""
+    X-Accel-Redirect to that prefix and no body, for nginx in front to send the file. `public_url` is where
+    clients reach the server (behind a proxy); the feeds' URLs start with it, else with the request's own."""
+    public = parse_public_url(public_url) if public_url is not None else None
 
     def state(opened: Store) -> dict[str, Any]:
         return {
@@ -102,6 +114,7 @@ def create_app(
             "openapi": encode(openapi_document(ROUTES, max_upload)),
             "auth_failures": AuthFailures(),
             "accel_redirect": accel_redirect,
+            "public_url": public,
         }
 
     cache = ReadCache()
@@ -124,6 +137,7 @@ def create_app(
         middleware=[
             Middleware(HeaderLimit),
             Middleware(BodyPace, seconds=body_timeout),
+            Middleware(ConditionalGet),
             Middleware(ReadCacheMiddleware, cache=cache),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
@@ -156,14 +170,17 @@ async def watching(cache: ReadCache, opened: Store) -> AsyncIterator[None]:
 
 def app_from_environment() -> Starlette:
     """The factory uvicorn's worker processes call: the store from DIST_STORE / DIST_DATABASE_URL, the
-    upload cap from DIST_MAX_UPLOAD and the body timeout from DIST_BODY_TIMEOUT, which `dist serve` sets
+    upload cap from DIST_MAX_UPLOAD, the body timeout from DIST_BODY_TIMEOUT and the public URL from
+    DIST_PUBLIC_URL, which `dist serve` sets
     before starting them."""
     cap = os.environ.get(MAX_UPLOAD_ENV)
     timeout = os.environ.get(BODY_TIMEOUT_ENV)
     accel = os.environ.get(ACCEL_REDIRECT_ENV)
+    public_url = os.environ.get(PUBLIC_URL_ENV)
     return create_app(
         StoreLocation.resolve(),
         max_upload=int(cap) if cap else DEFAULT_MAX_UPLOAD,
         body_timeout=float(timeout) if timeout else DEFAULT_BODY_TIMEOUT,
         accel_redirect=accel or None,
+        public_url=public_url or None,
     )

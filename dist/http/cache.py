@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dist.persistence.changes import ChangeWatch
@@ -19,9 +20,11 @@ from dist.persistence.changes import ChangeWatch
 MAX_ENTRIES = 4096
 MAX_BYTES = 16 * 1024 * 1024
 MAX_ENTRY_BYTES = 1024 * 1024
-# The public reads: apps, releases, channels, history and the update check, but not artifact downloads.
-CACHED_PREFIX = "/api/apps"
+# The public reads: apps, releases, channels, history, the update check and the feeds, but not downloads.
+CACHED_PREFIXES = ("/api/apps", "/feeds/")
+FEEDS_PREFIX = "/feeds/"
 NOT_CACHED = "/artifacts/"
+NO_CACHE_PARAMETER = b"noCache="
 SAFE_METHODS = ("GET", "HEAD")
 
 
@@ -79,6 +82,18 @@ class ReadCache:
             self._bytes -= len(old.body) + len(old_key)
 
 
+def feed_key(scope: Scope) -> bytes:
+    """A feed's cache key. Its URLs may come from the request's scheme and Host (no public URL set): one
+    answer for each. electron-updater adds a random `noCache` parameter to every check, which no feed reads:
+    left in, it would make every check a miss and push the other answers out."""
+    path: str = scope["path"]
+    scheme: str = scope["scheme"]
+    parameters: list[bytes] = scope["query_string"].split(b"&")
+    query = b"&".join(p for p in parameters if not p.startswith(NO_CACHE_PARAMETER))
+    host = Headers(scope=scope).get("host", "")
+    return f"{path}?".encode() + query + f"#{scheme}://{host}".encode()
+
+
 class ReadCacheMiddleware:
     """Answers cached GETs of the public read routes and records new ones; any other method invalidates the
     cache when it answers (its transaction has committed by then) and when it ends."""
@@ -97,10 +112,12 @@ class ReadCacheMiddleware:
             return
         path: str = scope["path"]
         generation = self.cache.current() if method == "GET" else None
-        if generation is None or not path.startswith(CACHED_PREFIX) or NOT_CACHED in path:
+        if generation is None or not path.startswith(CACHED_PREFIXES) or NOT_CACHED in path:
             await self.app(scope, receive, send)
             return
         key = path.encode() + b"?" + scope["query_string"]
+        if path.startswith(FEEDS_PREFIX):
+            key = feed_key(scope)
         answer = self.cache.get(key)
         if answer is not None:
             await send({"type": "http.response.start", "status": answer.status, "headers": answer.headers})

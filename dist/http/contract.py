@@ -170,6 +170,20 @@ class AuditQuery(Request, forbid_unknown_fields=False):
     limit: Annotated[AuditLimit, described("Only the newest N events.")] | UnsetType = UNSET
 
 
+class AppcastQuery(Request, forbid_unknown_fields=False):
+    platform: (
+        Annotated[Platform, described("The artifact's platform (default darwin-universal, else the first darwin-*).")]
+        | UnsetType
+    ) = UNSET
+
+
+# The path values of the update feeds (dist/http/feeds.py), whose answers are the updaters' own formats
+# (dist/domain/feeds), not API bodies: an electron-updater channel file, and Tauri's {{target}} and {{arch}},
+# the two halves of a platform name.
+ElectronChannelFile = Annotated[str, Meta(pattern=f"^{CHANNEL_RE.pattern}\\.yml$", max_length=36)]
+PlatformHalf = Annotated[str, rule(parse_platform, PLATFORM_RE, max_length=MAX_PLATFORM_LENGTH // 2 - 1)]
+
+
 class TokenPath(Request, forbid_unknown_fields=False):
     id: TokenId
 

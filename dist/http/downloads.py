@@ -15,6 +15,7 @@ from starlette.types import Receive, Scope, Send
 
 from dist.domain.errors import NotFound
 from dist.domain.values import DEFAULT_CONTENT_TYPE, parse_sha256
+from dist.http.conditional import etag_matches
 from dist.http.context import call, store
 from dist.http.errors import error_response
 from dist.http.openapi import F, operation
@@ -51,12 +52,6 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:
     if first >= size:
         return UNSATISFIABLE
     return first, min(int(last_text), size - 1) if last_text else size - 1
-
-
-def _etag_matches(header: str, etag: str) -> bool:
-    # If-None-Match uses the weak comparison: W/"x" matches "x".
-    tags = [tag.strip().removeprefix("W/") for tag in header.split(",")]
-    return "*" in tags or etag in tags
 
 
 class BlobResponse(Response):
@@ -131,7 +126,7 @@ async def _send_blob(
     if filename is not None:
         headers["Content-Disposition"] = content_disposition(filename)
     if_none_match = request.headers.get("if-none-match")
-    if if_none_match is not None and _etag_matches(if_none_match, etag):
+    if if_none_match is not None and etag_matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
     accel: str | None = request.state.accel_redirect
     if accel is not None:

@@ -31,6 +31,12 @@ PATH_PARAMETERS: dict[str, Any] = {
     "filename": contract.Filename,
     "sha256": contract.Sha256,
     "id": contract.TokenId,
+    "channel": contract.ChannelName,
+    "platform": contract.Platform,
+    "file": contract.ElectronChannelFile,
+    "target": contract.PlatformHalf,
+    "arch": contract.PlatformHalf,
+    "current_version": contract.VersionText,
 }
 
 ERRORS = {

@@ -13,7 +13,7 @@ from typing import NoReturn
 
 import uvicorn
 
-from dist.http.app import ACCEL_REDIRECT_ENV, BODY_TIMEOUT_ENV, MAX_UPLOAD_ENV, app_from_environment
+from dist.http.app import ACCEL_REDIRECT_ENV, BODY_TIMEOUT_ENV, MAX_UPLOAD_ENV, PUBLIC_URL_ENV, app_from_environment
 from dist.http.protocol import DistHTTPProtocol
 from dist.persistence.store import StoreLocation
 
@@ -27,6 +27,7 @@ def exec_server(
     max_upload: int,
     body_timeout: float,
     accel_redirect: str | None = None,
+    public_url: str | None = None,
 ) -> NoReturn:
     """Replace this process with the serving process (never returns)."""
     env = dict(os.environ)
@@ -38,6 +39,9 @@ def exec_server(
     env.pop(ACCEL_REDIRECT_ENV, None)
     if accel_redirect is not None:
         env[ACCEL_REDIRECT_ENV] = accel_redirect
+    env.pop(PUBLIC_URL_ENV, None)
+    if public_url is not None:
+        env[PUBLIC_URL_ENV] = public_url
     # What was printed must reach its reader before the process image is replaced.
     sys.stdout.flush()
     sys.stderr.flush()

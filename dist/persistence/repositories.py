@@ -293,6 +293,37 @@ class ChannelRepository:
         artifacts = [_artifact(artifact) for *_, artifact in rows if artifact is not None]
         return _app(app_row), channel, _release(slug, release_row, artifacts)
 
+    def all_serving(self, slug: str) -> tuple[App | None, list[tuple[Channel, Release]]]:
+        """In one query: the app `slug` and each of its channels that serves a release, with that release and
+        its artifacts, channels in the order they were created; (None, []) when there is no such app."""
+        query = (
+            select(AppRow, ChannelRow, ReleaseRow, ArtifactRow)
+            .outerjoin(ChannelRow, (ChannelRow.app_id == AppRow.id) & ChannelRow.release_id.is_not(None))
+            .outerjoin(ReleaseRow, ReleaseRow.id == ChannelRow.release_id)
+            .outerjoin(ArtifactRow, ArtifactRow.release_id == ReleaseRow.id)
+            .where(AppRow.slug == slug)
+            .order_by(ChannelRow.id, ArtifactRow.id)
+        )
+        rows = self.session.execute(query).all()
+        if not rows:
+            return None, []
+        releases: dict[int, Release] = {}
+        served: dict[int, tuple[Channel, Release]] = {}
+        # A release that two channels serve comes back once per channel: its artifacts are kept once.
+        artifact_ids: set[int] = set()
+        for _, channel_row, release_row, artifact_row in rows:
+            if channel_row is None or release_row is None:
+                continue
+            release = releases.get(release_row.id)
+            if release is None:
+                release = releases[release_row.id] = _release(slug, release_row, [])
+            if channel_row.id not in served:
+                served[channel_row.id] = (self._channel(channel_row, slug, release_row.version), release)
+            if artifact_row is not None and artifact_row.id not in artifact_ids:
+                artifact_ids.add(artifact_row.id)
+                release.artifacts.append(_artifact(artifact_row))
+        return _app(rows[0][0]), list(served.values())
+
     def for_app(self, app: App) -> list[Channel]:
         query = self._query().where(ChannelRow.app_id == app.id).order_by(ChannelRow.name)
         return [self._channel(row, slug, version) for row, slug, version in self.session.execute(query)]

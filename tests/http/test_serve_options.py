@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -43,3 +44,18 @@ def test_a_bad_size_is_a_usage_error(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "lots" in done.stderr
+
+
+@pytest.mark.parametrize("url", ["updates.example.com", "ftp://x.example", "https://x.example/?a=1", "https://x y/"])
+def test_a_bad_public_url_is_a_usage_error(tmp_path: Path, url: str) -> None:
+    dist = Path(sys.executable).parent / "dist"
+    for args, env in ((["--public-url", url], {}), ([], {"DIST_PUBLIC_URL": url})):
+        done = subprocess.run(
+            [str(dist), "--store", str(tmp_path / "s"), "serve", *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env={**os.environ, **env},
+        )
+        assert done.returncode == 2, done.stderr
+        assert "public URL" in done.stderr and "Traceback" not in done.stderr
