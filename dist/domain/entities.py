@@ -119,3 +119,11 @@ class AuditEvent:
     target: str | None
     detail: dict[str, Any] = field(default_factory=dict)
     id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeptAnswer:
+    """The answer given to a request that carried an Idempotency-Key: what its repeats are answered."""
+
+    status: int
+    body: bytes

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dist.persistence.blobs import BlobRepository
 from dist.persistence.changes import notify_changes
+from dist.persistence.idempotency import IdempotencyRepository
 from dist.persistence.objects import ObjectStore
 from dist.persistence.repositories import (
     AppRepository,
@@ -32,6 +33,7 @@ class UnitOfWork:
     tokens: TokenRepository
     audit: AuditRepository
     blobs: BlobRepository
+    idempotency: IdempotencyRepository
     session: Session
 
     def __init__(
@@ -61,6 +63,7 @@ class UnitOfWork:
         self.tokens = TokenRepository(self.session)
         self.audit = AuditRepository(self.session)
         self.blobs = BlobRepository(self.session)
+        self.idempotency = IdempotencyRepository(self.session)
         try:
             with self.session.begin():
                 yield self

@@ -1,6 +1,6 @@
 """Migration 0002 on a store that the previous version filled: that version's own code (checked out of this
 repository's history) runs the real commands, then today's `alembic upgrade head` takes the store forward, every
-row and digest is checked, `alembic downgrade -1` takes it back and the old version reads it as before; a second
+row and digest is checked, `alembic downgrade 0001` takes it back and the old version reads it as before; a second
 upgrade fills the digests again. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -203,7 +203,7 @@ def test_upgrade_a_store_the_previous_version_filled_then_downgrade_and_upgrade_
     versions.dist("publish", "demo", "2.0.0", f"{new_file}=darwin-aarch64", "--channel", "beta")
     versions.dist("app", "set", "demo", "--default-channel", "beta")
 
-    versions.alembic("downgrade", "-1")
+    versions.alembic("downgrade", "0001")
     engine = location.engine()
     try:
         assert "blobs" not in inspect(engine).get_table_names()
