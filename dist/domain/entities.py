@@ -164,3 +164,11 @@ class Attempt:
     secret: str
     attempts: int
     next_attempt_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class KeptAnswer:
+    """The answer given to a request that carried an Idempotency-Key: what its repeats are answered."""
+
+    status: int
+    body: bytes

@@ -7,7 +7,7 @@ from collections.abc import Sized
 from dataclasses import dataclass
 from functools import total_ordering
 
-from dist.domain.errors import Invalid
+from dist.domain.errors import Invalid, Malformed
 
 SLUG_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 CHANNEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9._-]{0,30}[a-z0-9])?")
@@ -27,6 +27,9 @@ SEMVER_RE = re.compile(
     # ASCII: without it \d also matches other scripts' digits, which SemVer does not allow.
     re.ASCII,
 )
+# An Idempotency-Key header: visible ASCII and spaces (a UUID fits; so does any client's own scheme).
+IDEMPOTENCY_KEY_RE = re.compile(r"[\x20-\x7e]+")
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
 # http(s)://host[:port][/prefix]: printable ASCII without spaces, quotes, angle brackets, '?' or '#'.
 PUBLIC_URL_RE = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+(?:/[!$&'()*+,;=:@%A-Za-z0-9._~/-]*)?")
 DEFAULT_PLATFORM = "any"
@@ -271,6 +274,15 @@ def parse_version(text: str) -> str:
     """Check that `text` is a SemVer version and return it unchanged."""
     Version.parse(text)
     return text
+
+
+def parse_idempotency_key(value: str) -> str:
+    if not (1 <= len(value) <= MAX_IDEMPOTENCY_KEY_LENGTH and IDEMPOTENCY_KEY_RE.fullmatch(value)):
+        raise Malformed(
+            "idempotency.invalid_key",
+            f"an Idempotency-Key is 1-{MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters (a UUID, say)",
+        )
+    return value
 
 
 def parse_public_url(value: str) -> str:

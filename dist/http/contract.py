@@ -31,12 +31,14 @@ from dist.domain.values import (
     DEFAULT_PAGE,
     DEFAULT_PLATFORM,
     FILENAME_PATTERN,
+    IDEMPOTENCY_KEY_RE,
     MAX_APP_NAME_LENGTH,
     MAX_ARTIFACTS,
     MAX_AUDIT_LIMIT,
     MAX_CONTENT_TYPE_LENGTH,
     MAX_FILENAME_LENGTH,
     MAX_ID,
+    MAX_IDEMPOTENCY_KEY_LENGTH,
     MAX_NOTES_LENGTH,
     MAX_PAGE,
     MAX_PLATFORM_LENGTH,
@@ -53,6 +55,7 @@ from dist.domain.values import (
     parse_content_type,
     parse_cursor,
     parse_filename,
+    parse_idempotency_key,
     parse_notes,
     parse_page_limit,
     parse_platform,
@@ -100,6 +103,9 @@ PageLimit = Annotated[int, rule(parse_page_limit, ge=1, le=MAX_PAGE)]
 AuditLimit = Annotated[int, rule(parse_audit_limit, ge=1, le=MAX_AUDIT_LIMIT)]
 Cursor = Annotated[int, rule(parse_cursor, ge=1, le=MAX_ID)]
 TokenId = Annotated[int, rule(parse_token_id, ge=1, le=MAX_ID)]
+IdempotencyKey = Annotated[
+    str, rule(parse_idempotency_key, IDEMPOTENCY_KEY_RE, min_length=1, max_length=MAX_IDEMPOTENCY_KEY_LENGTH)
+]
 Timestamp = Annotated[datetime, Meta(extra_json_schema={"format": "date-time"})]
 WebhookUrl = Annotated[str, rule(parse_webhook_url, WEBHOOK_URL_RE, min_length=1, max_length=MAX_URL_LENGTH)]
 # The enum is documentation (every audit action, and * for all); the value is checked by the domain's rule.

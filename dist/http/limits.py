@@ -103,11 +103,16 @@ async def body_chunks(request: Request, length: int) -> AsyncIterator[bytes]:
         raise Malformed("request.incomplete", f"the body ended after {received} of its {length} bytes")
 
 
+async def read_json_bytes(request: Request) -> bytes:
+    """The body of a JSON request (at most 1 MiB), as sent."""
+    length = declared_length(request, MAX_JSON_BYTES)
+    return b"".join([chunk async for chunk in body_chunks(request, length)])
+
+
 async def read_json(request: Request, *, optional: bool = False) -> Any:
     """The JSON document in the body (at most 1 MiB), for `contract.decode_body`; `{}` for an empty body when
     `optional`."""
-    length = declared_length(request, MAX_JSON_BYTES)
-    data = b"".join([chunk async for chunk in body_chunks(request, length)])
+    data = await read_json_bytes(request)
     if not data and optional:
         return {}
     return parse_json(data)

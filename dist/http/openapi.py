@@ -56,6 +56,15 @@ WRITE_ERRORS = (400, 401, 403, 404, 409, 411, 413, 422)
 
 
 @dataclass(frozen=True)
+class Header:
+    """A request header a route reads, with the contract type of its value."""
+
+    name: str
+    kind: Any
+    description: str
+
+
+@dataclass(frozen=True)
 class Operation:
     """What one method of a route takes and answers, for the document."""
 
@@ -67,6 +76,7 @@ class Operation:
     body_required: bool = True
     query: type | None = None
     scope: Scope | None = None
+    headers: Sequence[Header] = ()
     # Parts of the operation object that are not JSON bodies (uploads and downloads), merged in as they are.
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -122,6 +132,10 @@ class _Document:
         ]
         if op.query is not None:
             parameters += _query_parameters(op.query)
+        parameters += [
+            {"name": h.name, "in": "header", "required": False, "description": h.description, "schema": _inline(h.kind)}
+            for h in op.headers
+        ]
         built: Schema = {"summary": op.summary, "parameters": parameters, "responses": self.answers(op)}
         if op.scope is not None:
             built["summary"] += f" Needs a token with the {op.scope.value} scope."

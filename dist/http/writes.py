@@ -5,15 +5,17 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from dist.domain.entities import KeptAnswer, Release
 from dist.domain.enums import Scope
 from dist.domain.render import render_channel, render_release
 from dist.domain.values import parse_sha256
 from dist.http import contract
 from dist.http.bodies import ReadAhead
 from dist.http.context import answer, authorize, call, max_upload
-from dist.http.limits import body_chunks, declared_length, read_json
-from dist.http.openapi import WRITE_ERRORS, operation
+from dist.http.limits import body_chunks, declared_length, read_json, read_json_bytes
+from dist.http.openapi import WRITE_ERRORS, Header, operation
 from dist.services import blobs, channels, releases
+from dist.services.idempotency import request_key
 from dist.services.releases import ArtifactSpec
 
 
@@ -64,25 +66,45 @@ def _artifact_specs(body: contract.PublishRequest) -> list[ArtifactSpec]:
     errors=WRITE_ERRORS,
     body=contract.PublishRequest,
     scope=Scope.PUBLISH,
+    headers=[
+        Header(
+            "Idempotency-Key",
+            contract.IdempotencyKey,
+            "Makes a retry safe: for 24 hours, a repeat of this request with the same key (and token) gets the "
+            "first answer again and publishes nothing; the same key with another request is 422 "
+            "idempotency.mismatch.",
+        )
+    ],
 )
 async def publish(request: Request) -> Response:
     slug = request.path_params["slug"]
-    document = await read_json(request)
+    data = await read_json_bytes(request)
+    document = contract.parse_json(data)
     # The token's channel limit is checked against the channel the release goes onto, if any.
     named = document.get("channel") if isinstance(document, dict) else None
     actor = await authorize(request, Scope.PUBLISH, app=slug, channel=named if isinstance(named, str) else "")
+    given_key = request.headers.get("idempotency-key")
+    key = None
+    if given_key is not None:
+        key = request_key(actor=actor, key=given_key, method=request.method, path=request.url.path, body=data)
     body = contract.decode_body(contract.PublishRequest, document)
-    release = await call(
-        request,
-        releases.publish,
-        app=slug,
-        version=body.version,
-        notes=body.notes,
-        channel=contract.given(body.channel),
-        artifacts=_artifact_specs(body),
-        actor=actor,
-    )
-    return answer(render_release(release), status=201)
+    publishing = {
+        "app": slug,
+        "version": body.version,
+        "notes": body.notes,
+        "channel": contract.given(body.channel),
+        "artifacts": _artifact_specs(body),
+        "actor": actor,
+    }
+    if key is None:
+        release = await call(request, releases.publish, **publishing)
+        return answer(render_release(release), status=201)
+    kept = await call(request, releases.publish_once, key=key, respond=_created, **publishing)
+    return Response(kept.body, status_code=kept.status, media_type="application/json")
+
+
+def _created(release: Release) -> KeptAnswer:
+    return KeptAnswer(201, contract.encode(render_release(release)))
 
 
 @operation(

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dist.persistence.blobs import BlobRepository
 from dist.persistence.changes import notify_changes
+from dist.persistence.idempotency import IdempotencyRepository
 from dist.persistence.objects import ObjectStore
 from dist.persistence.repositories import (
     AppRepository,
@@ -35,6 +36,7 @@ class UnitOfWork:
     blobs: BlobRepository
     webhooks: WebhookRepository
     deliveries: DeliveryRepository
+    idempotency: IdempotencyRepository
     session: Session
 
     def __init__(
@@ -66,6 +68,7 @@ class UnitOfWork:
         self.blobs = BlobRepository(self.session)
         self.webhooks = WebhookRepository(self.session)
         self.deliveries = DeliveryRepository(self.session)
+        self.idempotency = IdempotencyRepository(self.session)
         try:
             with self.session.begin():
                 yield self

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from dist.domain.entities import App, Artifact, Release
+from dist.domain.entities import App, Artifact, KeptAnswer, Release
 from dist.domain.enums import AuditAction, ReleaseStatus
 from dist.domain.errors import Conflict, Invalid, NotFound
 from dist.domain.render import render_release
@@ -25,9 +26,10 @@ from dist.domain.values import (
     parse_version,
 )
 from dist.persistence.uow import UnitOfWork
-from dist.services import apps, blobs
+from dist.services import apps, blobs, idempotency
 from dist.services.audit import record
 from dist.services.channels import move_to_release
+from dist.services.idempotency import RequestKey
 from dist.services.signing import check_signatures
 
 
@@ -94,52 +96,97 @@ def publish(
     artifact without the signature the app's keys call for (`artifact.unsigned`); a refusal writes nothing.
     Given `channel`, promotes the new release onto it in the same transaction.
     """
+    files, verified = _prepare(uow, app, version, notes, channel, artifacts)
+    with uow.write():
+        release = _publish(uow, app, version, files, verified, notes, channel, actor)
+        uow.commit()
+        return release
+
+
+def publish_once(
+    uow: UnitOfWork,
+    *,
+    key: RequestKey,
+    respond: Callable[[Release], KeptAnswer],
+    app: str,
+    version: str,
+    artifacts: list[ArtifactSpec],
+    notes: str = "",
+    channel: str | None = None,
+    actor: str,
+) -> KeptAnswer:
+    """Publish as `publish` does, once per idempotency key: the answer `respond` gives for the new release is
+    kept with it in one transaction, and a repeat of the request with the same key gets that answer again
+    without publishing (see `idempotency.once`; another request under the same key is `idempotency.mismatch`).
+    """
+    files, verified = _prepare(uow, app, version, notes, channel, artifacts)
+    return idempotency.once(
+        uow, key, lambda: respond(_publish(uow, app, version, files, verified, notes, channel, actor))
+    )
+
+
+def _prepare(
+    uow: UnitOfWork, app: str, version: str, notes: str, channel: str | None, artifacts: list[ArtifactSpec]
+) -> tuple[list[Artifact], tuple[str | None, str | None] | None]:
+    """The request's artifacts checked, and the app's keys their signatures were verified against (None: not yet).
+
+    Signatures are checked against the bytes before the write lock is taken: a large file takes seconds. Inside,
+    only keys changed meanwhile call for a second look.
+    """
     parse_version(version)
     parse_notes(notes)
     if channel is not None:
         parse_channel_name(channel)
     files = _checked(artifacts)
-    # Signatures are checked against the bytes before the write lock is taken: a large file takes seconds. Inside,
-    # only keys changed meanwhile call for a second look.
     with uow.read():
         known = uow.apps.get(app)
-    verified: tuple[str | None, str | None] | None = None
-    if known is not None and all(uow.objects.exists(f.sha256) for f in files):
+    if known is None or not all(uow.objects.exists(f.sha256) for f in files):
+        return files, None
+    for file in files:
+        check_signatures(uow.objects, known, file)
+    return files, _keys(known)
+
+
+def _publish(
+    uow: UnitOfWork,
+    app: str,
+    version: str,
+    files: list[Artifact],
+    verified: tuple[str | None, str | None] | None,
+    notes: str,
+    channel: str | None,
+    actor: str,
+) -> Release:
+    _with_blobs(uow, files)
+    found, _ = apps.find_or_create(uow, slug=app, name=None, actor=actor)
+    if uow.releases.get(found, version) is not None:
+        raise Conflict("release.exists", f"{app} already has a release {version}")
+    if _keys(found) != verified:
         for file in files:
-            check_signatures(uow.objects, known, file)
-        verified = _keys(known)
-    with uow.write():
-        _with_blobs(uow, files)
-        found, _ = apps.find_or_create(uow, slug=app, name=None, actor=actor)
-        if uow.releases.get(found, version) is not None:
-            raise Conflict("release.exists", f"{app} already has a release {version}")
-        if _keys(found) != verified:
-            for file in files:
-                check_signatures(uow.objects, found, file)
-        release = uow.releases.add(
-            found,
-            Release(
-                app=app,
-                version=version,
-                notes=notes,
-                status=ReleaseStatus.PUBLISHED,
-                created_at=uow.clock(),
-                created_by=actor,
-                artifacts=files,
-            ),
-        )
-        record(
-            uow,
-            actor=actor,
-            action=AuditAction.RELEASE_PUBLISHED,
+            check_signatures(uow.objects, found, file)
+    release = uow.releases.add(
+        found,
+        Release(
             app=app,
-            target=version,
-            detail=render_release(release),
-        )
-        if channel is not None:
-            move_to_release(uow, app=found, channel=channel, release=release, actor=actor)
-        uow.commit()
-        return release
+            version=version,
+            notes=notes,
+            status=ReleaseStatus.PUBLISHED,
+            created_at=uow.clock(),
+            created_by=actor,
+            artifacts=files,
+        ),
+    )
+    record(
+        uow,
+        actor=actor,
+        action=AuditAction.RELEASE_PUBLISHED,
+        app=app,
+        target=version,
+        detail=render_release(release),
+    )
+    if channel is not None:
+        move_to_release(uow, app=found, channel=channel, release=release, actor=actor)
+    return release
 
 
 def require(uow: UnitOfWork, app: str, version: str) -> Release:

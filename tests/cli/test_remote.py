@@ -4,6 +4,7 @@ line when the server cannot be reached or refuses the token; `dist login` and `d
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import socket
@@ -258,6 +259,78 @@ def test_retries_through_dropped_connections_and_503(
         done = via("publish", "demo", "1.0.0", "a.bin", "--json")
         assert done.code == 0, done.err
         assert done.json()["version"] == "1.0.0" and proxy.seen > 3
+    finally:
+        proxy.close()
+    store = open_store(location)
+    try:
+        assert [r.version for r in releases.list_releases(store.uow(), "demo")[0]] == ["1.0.0"]
+        published = [e for e in audit.list_events(store.uow()) if e.action.value == "release_published"]
+        assert len(published) == 1
+    finally:
+        store.close()
+
+
+class AnswerDropper:
+    """Forwards each request to `port`, but closes the connection without a word instead of passing on the
+    answer to the first publish: the server published, the client never heard."""
+
+    def __init__(self, port: int) -> None:
+        self.target = port
+        self.publishes = 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._relay, args=(client,), daemon=True).start()
+
+    def _relay(self, client: socket.socket) -> None:
+        with client, client.makefile("rb") as incoming:
+            while request_line := incoming.readline():
+                method, path, _ = request_line.decode().split(" ", 2)
+                headers = {}
+                while (line := incoming.readline()) not in (b"\r\n", b""):
+                    name, _, value = line.decode().partition(":")
+                    headers[name.strip()] = value.strip()
+                body = incoming.read(int(headers.get("Content-Length", "0")))
+                upstream = http.client.HTTPConnection("127.0.0.1", self.target, timeout=60)
+                upstream.request(method, path, body=body, headers=headers)
+                answer = upstream.getresponse()
+                data = answer.read()
+                upstream.close()
+                if method == "POST" and path.endswith("/releases"):
+                    self.publishes += 1
+                    if self.publishes == 1:
+                        return
+                head = f"HTTP/1.1 {answer.status} {answer.reason}\r\n"
+                for name, value in answer.getheaders():
+                    if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                        head += f"{name}: {value}\r\n"
+                client.sendall(f"{head}Content-Length: {len(data)}\r\n\r\n".encode() + data)
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_a_publish_whose_answer_was_lost_is_retried_and_answered_once(
+    server: tuple[str, str], location: StoreLocation, tmp_path: Path
+) -> None:
+    url, secret = server
+    proxy = AnswerDropper(int(url.rsplit(":", 1)[1]))
+    try:
+        (tmp_path / "a.bin").write_bytes(b"published once")
+        via = Runner(
+            tmp_path, "--server", f"http://127.0.0.1:{proxy.port}", env={"DIST_TOKEN": secret, "HOME": str(tmp_path)}
+        )
+        done = via("publish", "demo", "1.0.0", "a.bin", "--json")
+        # The retry carries the same Idempotency-Key: the first publish's answer, not 409 release.exists.
+        assert done.code == 0, done.err
+        assert done.json()["version"] == "1.0.0" and proxy.publishes == 2
     finally:
         proxy.close()
     store = open_store(location)

@@ -1,5 +1,6 @@
 """The schema Alembic builds, through the real `alembic` command, on an empty store and an empty PostgreSQL
-database: the same tables, columns, named constraints and indexes; no drift; a downgrade that empties it."""
+database: the same tables, columns, named constraints and indexes; no drift; a downgrade that empties it; and
+the idempotency keys' migration over a store filled before it."""
 
 from __future__ import annotations
 
@@ -11,10 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, ForeignKeyConstraint, UniqueConstraint, inspect
+from sqlalchemy import Engine, ForeignKeyConstraint, UniqueConstraint, inspect, text
 
+from dist.domain.entities import KeptAnswer
 from dist.persistence.db import make_engine, sqlite_url
 from dist.persistence.models import Base
+from dist.persistence.store import StoreLocation, open_store
+from dist.services import releases
+from dist.services.idempotency import request_key
+from dist.services.releases import ArtifactSpec
 from tests.conftest import REPO_ROOT, create_pg_database, drop_pg_database
 
 UNIQUES = {
@@ -35,15 +41,18 @@ INDEXES = {
     "ix_webhook_deliveries_webhook_id": ("webhook_deliveries", ("webhook_id",), False),
     "ix_webhook_deliveries_due": ("webhook_deliveries", ("state", "next_attempt_at"), False),
 }
+# The revision before the idempotency keys.
+BEFORE_KEYS = "0003_webhooks"
 TABLES = {
     "apps",
+    "blobs",
     "channels",
     "channel_events",
     "releases",
     "artifacts",
     "tokens",
     "audit_events",
-    "blobs",
+    "idempotency_keys",
     "webhooks",
     "webhook_deliveries",
 }
@@ -146,5 +155,53 @@ def test_upgrade_check_and_downgrade_with_the_alembic_command(target: Target) ->
         again = target.alembic("upgrade", "head")
         assert again.returncode == 0, again.stderr
         assert describe(engine) == shape
+    finally:
+        engine.dispose()
+
+
+def test_idempotency_keys_upgrade_a_filled_store_and_downgrade_again(target: Target, tmp_path: Path) -> None:
+    """The store a server at BEFORE_KEYS filled keeps its releases through the upgrade that adds the idempotency keys,
+    serves keyed publishes after it, and keeps its releases through the downgrade."""
+    location = StoreLocation(tmp_path / "store", None if target.url.startswith("sqlite") else target.url)
+    assert target.alembic("upgrade", BEFORE_KEYS).returncode == 0
+    # What a server at BEFORE_KEYS writes on a publish is what this code writes on one without a key: fill the store
+    # through the services, with the schema recorded as head for the while (the server refuses any other).
+    assert target.alembic("stamp", "head").returncode == 0
+    store = open_store(location)
+    try:
+        sha = store.objects.put_stream([b"bytes"]).sha256
+        releases.publish(store.uow(), app="demo", version="1.0.0", artifacts=[ArtifactSpec("a.bin", sha)], actor="t")
+    finally:
+        store.close()
+    assert target.alembic("stamp", BEFORE_KEYS).returncode == 0
+
+    upgraded = target.alembic("upgrade", "head")
+    assert upgraded.returncode == 0, upgraded.stderr
+    store = open_store(location)
+    try:
+        key = request_key(actor="t", key="k", method="POST", path="/p", body=b"1.1.0")
+        answer = KeptAnswer(201, b"kept")
+        kept = releases.publish_once(
+            store.uow(),
+            key=key,
+            respond=lambda _: answer,
+            app="demo",
+            version="1.1.0",
+            artifacts=[ArtifactSpec("a.bin", sha)],
+            actor="t",
+        )
+        assert kept == answer
+        assert [r.version for r in releases.list_releases(store.uow(), "demo")[0]] == ["1.1.0", "1.0.0"]
+    finally:
+        store.close()
+
+    downgraded = target.alembic("downgrade", BEFORE_KEYS)
+    assert downgraded.returncode == 0, downgraded.stderr
+    engine = target.engine()
+    try:
+        assert "idempotency_keys" not in inspect(engine).get_table_names()
+        with engine.connect() as connection:
+            versions = connection.execute(text("SELECT version FROM releases ORDER BY id")).scalars().all()
+        assert versions == ["1.0.0", "1.1.0"]
     finally:
         engine.dispose()

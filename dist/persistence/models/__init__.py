@@ -6,6 +6,7 @@ from dist.persistence.models.audit import AuditEventRow
 from dist.persistence.models.base import Base
 from dist.persistence.models.blob import BlobRow
 from dist.persistence.models.channel import ChannelEventRow, ChannelRow
+from dist.persistence.models.idempotency import IdempotencyKeyRow
 from dist.persistence.models.release import ReleaseRow
 from dist.persistence.models.token import TokenRow
 from dist.persistence.models.webhook import DeliveryRow, WebhookRow
@@ -19,6 +20,7 @@ __all__ = [
     "ChannelEventRow",
     "ChannelRow",
     "DeliveryRow",
+    "IdempotencyKeyRow",
     "ReleaseRow",
     "TokenRow",
     "WebhookRow",
