@@ -1,7 +1,7 @@
 """Update feeds: each feed cached under many connections vs the bare JSON endpoint, and uncached (a commit
 before every read) on an app with `--list-releases` releases.
 
-The store is a generated legacy store of one app (../shared/legacy/generate.py), plus two releases published
+The store is a generated legacy store of one app (tests/legacy/generate.py), plus two releases published
 through the API with an artifact for every feed (mac .zip, Windows .exe and full .nupkg, Linux AppImage, Tauri
 bundles) and promoted onto channel `bench`. Cached: wrk `--latency` on each feed URL, 32 connections, against
 `GET /json` of bench/bare_app.py. Uncached: the two releases are promoted in turn, each promote a commit that
