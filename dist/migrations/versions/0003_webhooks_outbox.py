@@ -16,6 +16,10 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# 64-bit like every id since 0002 (SQLite's INTEGER is 64-bit already and must stay the rowid's type).
+ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
 def timestamp(name: str, nullable: bool = False) -> sa.Column[object]:
     return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
 
@@ -23,7 +27,7 @@ def timestamp(name: str, nullable: bool = False) -> sa.Column[object]:
 def upgrade() -> None:
     op.create_table(
         "webhooks",
-        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("id", ID, nullable=False),
         sa.Column("url", sa.String(length=2048), nullable=False),
         sa.Column("events", sa.JSON(), nullable=False),
         sa.Column("app", sa.String(length=64), nullable=True),
@@ -33,19 +37,19 @@ def upgrade() -> None:
     )
     op.create_table(
         "webhook_deliveries",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("webhook_id", sa.Integer(), nullable=False),
-        sa.Column("audit_event_id", sa.Integer(), nullable=False),
+        sa.Column("id", ID, nullable=False),
+        sa.Column("webhook_id", ID, nullable=False),
+        sa.Column("audit_event_id", ID, nullable=False),
         sa.Column("action", sa.String(length=32), nullable=False),
         sa.Column("message_id", sa.String(length=64), nullable=False),
         sa.Column("payload", sa.Text(), nullable=False),
         sa.Column("state", sa.String(length=32), nullable=False),
-        sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("attempts", ID, server_default="0", nullable=False),
         timestamp("next_attempt_at"),
         sa.Column("lease_owner", sa.String(length=64), nullable=True),
         timestamp("lease_until", nullable=True),
         timestamp("last_attempt_at", nullable=True),
-        sa.Column("last_status", sa.Integer(), nullable=True),
+        sa.Column("last_status", ID, nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         timestamp("created_at"),
         timestamp("delivered_at", nullable=True),
