@@ -69,10 +69,11 @@ def help_text(entry: Callable[[], None], arguments: list[str]) -> str:
 
 
 def commands() -> list[list[str]]:
-    """Every command and group of `dist`, as the words that name it, in the order they were registered."""
+    """Every command and group of `dist`, as the words that name it."""
     from dist.cli import _register, app
+    from dist.cli.commands import COMMANDS
 
-    _register()
+    _register([])
     found: list[list[str]] = []
 
     def walk(group: object, path: list[str]) -> None:
@@ -82,7 +83,10 @@ def commands() -> list[list[str]]:
             found.append([*path, name])
             walk(group[name], [*path, name])  # type: ignore[index]
 
-    walk(app, [])
+    # The top level in the order of COMMANDS, whichever a process happened to register first.
+    for name in COMMANDS:
+        found.append([name])
+        walk(app[name], [name])
     return found
 
 

@@ -58,16 +58,35 @@ def _for_help(tokens: list[str]) -> list[str]:
     return kept
 
 
-def _register() -> None:
-    from dist.cli import commands  # noqa: F401  (registers the commands on `app`)
+def _command(tokens: list[str]) -> str | None:
+    """The command a command line names: its first word after the global options (None when there is none)."""
+    skip = False
+    for token in tokens:
+        if skip:
+            skip = False
+        elif token in GLOBAL_OPTIONS:
+            skip = True
+        elif not token.startswith("-"):
+            return token
+        elif not token.startswith(tuple(f"{option}=" for option in GLOBAL_OPTIONS)):
+            return None
+    return None
+
+
+def _register(tokens: list[str]) -> None:
+    from dist.cli import commands
+
+    commands.register(_command(tokens))
 
 
 def main() -> None:
-    _register()
-    sys.exit(run_meta(app.meta, _for_help(sys.argv[1:])))
+    tokens = _for_help(sys.argv[1:])
+    _register(tokens)
+    sys.exit(run_meta(app.meta, tokens))
 
 
 def serve_main() -> None:
     """`distd`: the same as `dist serve`."""
-    _register()
-    sys.exit(run_meta(app.meta, _for_help(["serve", *sys.argv[1:]])))
+    tokens = _for_help(["serve", *sys.argv[1:]])
+    _register(tokens)
+    sys.exit(run_meta(app.meta, tokens))

@@ -1,31 +1,40 @@
-"""Registers every command and sub-app on the `dist` App."""
+"""Every command of `dist`, by name: registered all at once, or only the one a command line names, so that a
+command's start-up imports its own module and not every other's."""
 
 from __future__ import annotations
 
-from dist.cli import app
-from dist.cli.apps import app_app, init
-from dist.cli.audit import audit
-from dist.cli.channels import channel_app, promote, rollback
-from dist.cli.db import db_app
-from dist.cli.login import login, logout
-from dist.cli.releases import publish, release_app
-from dist.cli.serve import serve
-from dist.cli.store import store_app
-from dist.cli.tokens import token_app
-from dist.cli.webhooks import webhook_app
+import importlib
 
-app.command(init)
-app.command(app_app)
-app.command(publish)
-app.command(release_app)
-app.command(promote)
-app.command(rollback)
-app.command(channel_app)
-app.command(token_app)
-app.command(webhook_app)
-app.command(audit)
-app.command(login)
-app.command(logout)
-app.command(serve)
-app.command(store_app)
-app.command(db_app)
+from dist.cli import app
+
+# name -> (module, attribute), in the order `dist --help` lists them.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("dist.cli.apps", "init"),
+    "app": ("dist.cli.apps", "app_app"),
+    "publish": ("dist.cli.releases", "publish"),
+    "release": ("dist.cli.releases", "release_app"),
+    "promote": ("dist.cli.channels", "promote"),
+    "rollback": ("dist.cli.channels", "rollback"),
+    "channel": ("dist.cli.channels", "channel_app"),
+    "token": ("dist.cli.tokens", "token_app"),
+    "webhook": ("dist.cli.webhooks", "webhook_app"),
+    "audit": ("dist.cli.audit", "audit"),
+    "login": ("dist.cli.login", "login"),
+    "logout": ("dist.cli.login", "logout"),
+    "serve": ("dist.cli.serve", "serve"),
+    "store": ("dist.cli.store", "store_app"),
+    "db": ("dist.cli.db", "db_app"),
+}
+
+
+_registered: set[str] = set()
+
+
+def register(only: str | None = None) -> None:
+    """Register the command named `only` on `app`, or every command when `only` names none (help, a typo).
+    Each is registered once, however often this runs in one process."""
+    for name in [only] if only in COMMANDS else list(COMMANDS):
+        if name not in _registered:
+            module, attribute = COMMANDS[name]
+            app.command(getattr(importlib.import_module(module), attribute))
+            _registered.add(name)
