@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 from dist.cli.context import GLOBALS
 from dist.cli.errors import UsageError
 from dist.cli.files import LocalFile
-from dist.domain.entities import App, AuditEvent, Channel, ChannelEvent, Release, Token
+from dist.domain.entities import App, AuditEvent, Channel, ChannelEvent, Delivery, Release, Token, Webhook
 
 if TYPE_CHECKING:
     from dist.client.remote import Remote
@@ -85,6 +85,16 @@ class Backend(Protocol):
     def revoke_token(self, token_id: int) -> Token: ...
 
     def audit(self, *, app: str | None, limit: int | None) -> list[AuditEvent]: ...
+
+    def create_webhook(self, *, url: str, events: list[str] | None, app: str | None) -> tuple[Webhook, str]: ...
+
+    def list_webhooks(self) -> list[Webhook]: ...
+
+    def list_deliveries(self, *, failed_only: bool, webhook_id: int | None, limit: int | None) -> list[Delivery]: ...
+
+    def redeliver(self, delivery_id: int) -> Delivery: ...
+
+    def delete_webhook(self, webhook_id: int) -> Webhook: ...
 
 
 def remote_server() -> tuple[str, str | None] | None:

@@ -8,10 +8,10 @@ from dist.cli.backend import Advance
 from dist.cli.context import actor
 from dist.cli.files import LocalFile
 from dist.cli.uploads import upload
-from dist.domain.entities import App, AuditEvent, Channel, ChannelEvent, Release, Token
+from dist.domain.entities import App, AuditEvent, Channel, ChannelEvent, Delivery, Release, Token, Webhook
 from dist.domain.values import MAX_PAGE
 from dist.persistence.store import Store
-from dist.services import apps, channels, releases, tokens
+from dist.services import apps, channels, releases, tokens, webhooks
 from dist.services.audit import list_events
 
 
@@ -118,3 +118,18 @@ class LocalBackend:
 
     def audit(self, *, app: str | None, limit: int | None) -> list[AuditEvent]:
         return list_events(self.store.uow(), app=app, limit=limit)
+
+    def create_webhook(self, *, url: str, events: list[str] | None, app: str | None) -> tuple[Webhook, str]:
+        return webhooks.create_webhook(self.store.uow(), url=url, events=events, app=app, actor=actor())
+
+    def list_webhooks(self) -> list[Webhook]:
+        return webhooks.list_webhooks(self.store.uow())
+
+    def list_deliveries(self, *, failed_only: bool, webhook_id: int | None, limit: int | None) -> list[Delivery]:
+        return webhooks.list_deliveries(self.store.uow(), failed_only=failed_only, webhook_id=webhook_id, limit=limit)
+
+    def redeliver(self, delivery_id: int) -> Delivery:
+        return webhooks.redeliver(self.store.uow(), delivery_id=delivery_id, actor=actor())
+
+    def delete_webhook(self, webhook_id: int) -> Webhook:
+        return webhooks.delete_webhook(self.store.uow(), webhook_id=webhook_id, actor=actor())

@@ -11,7 +11,7 @@ import msgspec
 from dist.cli.backend import Advance
 from dist.cli.files import LocalFile
 from dist.client.remote import Remote, file_digest, now
-from dist.domain.entities import App, AuditEvent, Channel, ChannelEvent, Release, Token
+from dist.domain.entities import App, AuditEvent, Channel, ChannelEvent, Delivery, Release, Token, Webhook
 from dist.domain.enums import Scope
 from dist.http import contract
 
@@ -129,3 +129,18 @@ class RemoteBackend:
 
     def audit(self, *, app: str | None, limit: int | None) -> list[AuditEvent]:
         return self.client.audit(app=app, limit=limit)
+
+    def create_webhook(self, *, url: str, events: list[str] | None, app: str | None) -> tuple[Webhook, str]:
+        return self.client.create_webhook(contract.WebhookRequest(url=url, events=_maybe(events), app=_maybe(app)))
+
+    def list_webhooks(self) -> list[Webhook]:
+        return self.client.list_webhooks()
+
+    def list_deliveries(self, *, failed_only: bool, webhook_id: int | None, limit: int | None) -> list[Delivery]:
+        return self.client.list_deliveries(failed_only=failed_only, webhook_id=webhook_id, limit=limit)
+
+    def redeliver(self, delivery_id: int) -> Delivery:
+        return self.client.redeliver(delivery_id)
+
+    def delete_webhook(self, webhook_id: int) -> Webhook:
+        return self.client.delete_webhook(webhook_id)

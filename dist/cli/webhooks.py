@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from cyclopts import App, Parameter
 
 from dist.cli import views
-from dist.cli.backend import local_only
-from dist.cli.context import JsonFlag, actor, opened_store, print_json
+from dist.cli.backend import backend
+from dist.cli.context import JsonFlag, print_json
 from dist.domain.render import render_delivery, render_webhook
-
-if TYPE_CHECKING:
-    from types import ModuleType
-
-REMOTE_HINT = "over HTTP, manage webhooks with /api/webhooks (docs/webhooks.md)"
-
-
-def _service(command: str) -> ModuleType:
-    """The webhook services, imported when a command runs: remote mode never loads the persistence layer."""
-    local_only(f"webhook {command}", REMOTE_HINT)
-    from dist.services import webhooks
-
-    return webhooks
-
 
 webhook_app = App(name="webhook", help="Tell other systems of releases, promotes, rollbacks and yanks.")
 
@@ -41,9 +27,8 @@ def create(
     as_json: JsonFlag = False,
 ) -> None:
     """Register an endpoint and print its signing secret, which is shown this once and never again."""
-    service = _service("create")
-    with opened_store() as store:
-        webhook, secret = service.create_webhook(store.uow(), url=url, events=event, app=app, actor=actor())
+    with backend() as server:
+        webhook, secret = server.create_webhook(url=url, events=event, app=app)
     if as_json:
         print_json({**render_webhook(webhook), "secret": secret})
         return
@@ -55,9 +40,8 @@ def create(
 @webhook_app.command(name="list")
 def list_(*, as_json: JsonFlag = False) -> None:
     """List webhooks: id, URL, events and app. Secrets are never shown."""
-    service = _service("list")
-    with opened_store() as store:
-        found = service.list_webhooks(store.uow())
+    with backend() as server:
+        found = server.list_webhooks()
     if as_json:
         print_json({"webhooks": [render_webhook(w) for w in found]})
     else:
@@ -73,9 +57,8 @@ def deliveries(
     as_json: JsonFlag = False,
 ) -> None:
     """List deliveries, newest first: state, attempts, the receiver's last answer."""
-    service = _service("deliveries")
-    with opened_store() as store:
-        found = service.list_deliveries(store.uow(), failed_only=failed, webhook_id=webhook, limit=limit)
+    with backend() as server:
+        found = server.list_deliveries(failed_only=failed, webhook_id=webhook, limit=limit)
     if as_json:
         print_json({"deliveries": [render_delivery(d) for d in found]})
     else:
@@ -85,9 +68,8 @@ def deliveries(
 @webhook_app.command(name="redeliver")
 def redeliver(delivery_id: Annotated[int, Parameter(name="ID")], /, *, as_json: JsonFlag = False) -> None:
     """Send a delivered or failed delivery again, with the same webhook-id and body (a running distd sends it)."""
-    service = _service("redeliver")
-    with opened_store() as store:
-        delivery = service.redeliver(store.uow(), delivery_id=delivery_id, actor=actor())
+    with backend() as server:
+        delivery = server.redeliver(delivery_id)
     if as_json:
         print_json(render_delivery(delivery))
     else:
@@ -97,9 +79,8 @@ def redeliver(delivery_id: Annotated[int, Parameter(name="ID")], /, *, as_json: 
 @webhook_app.command(name="delete")
 def delete(webhook_id: Annotated[int, Parameter(name="ID")], /, *, as_json: JsonFlag = False) -> None:
     """Delete a webhook: nothing more is sent to it."""
-    service = _service("delete")
-    with opened_store() as store:
-        webhook = service.delete_webhook(store.uow(), webhook_id=webhook_id, actor=actor())
+    with backend() as server:
+        webhook = server.delete_webhook(webhook_id)
     if as_json:
         print_json(render_webhook(webhook))
     else:

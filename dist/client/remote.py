@@ -250,6 +250,35 @@ class Remote:
     def update_app(self, slug: str, body: contract.AppPatch) -> entities.App:
         return _app(self._call(contract.App, "PATCH", f"/api/apps/{_quoted(slug)}", **self._json(body)))
 
+    # --- webhooks ------------------------------------------------------------------------------------------------
+
+    def create_webhook(self, body: contract.WebhookRequest) -> tuple[entities.Webhook, str]:
+        created = self._call(contract.NewWebhook, "POST", "/api/webhooks", **self._json(body))
+        return _webhook(created), created.secret
+
+    def list_webhooks(self) -> list[entities.Webhook]:
+        return [_webhook(w) for w in self._call(contract.WebhookList, "GET", "/api/webhooks").webhooks]
+
+    def list_deliveries(
+        self, *, failed_only: bool, webhook_id: int | None, limit: int | None
+    ) -> list[entities.Delivery]:
+        params: dict[str, str | int] = {"failed": "true"} if failed_only else {}
+        if webhook_id is not None:
+            params["webhook"] = webhook_id
+        if limit is not None:
+            params["limit"] = limit
+        found = self._call(contract.DeliveryList, "GET", "/api/webhooks/deliveries", params=params).deliveries
+        return [_delivery(d) for d in found]
+
+    def redeliver(self, delivery_id: int) -> entities.Delivery:
+        body = self._json(contract.EmptyRequest())
+        return _delivery(
+            self._call(contract.Delivery, "POST", f"/api/webhooks/deliveries/{delivery_id}/redeliver", **body)
+        )
+
+    def delete_webhook(self, webhook_id: int) -> entities.Webhook:
+        return _webhook(self._call(contract.Webhook, "DELETE", f"/api/webhooks/{webhook_id}"))
+
 
 def file_digest(path: Path) -> str:
     with path.open("rb") as source:
@@ -315,5 +344,31 @@ def _token(found: contract.Token) -> entities.Token:
         expires_at=found.expires_at,
         revoked_at=found.revoked_at,
         last_used_at=found.last_used_at,
+        id=found.id,
+    )
+
+
+def _webhook(found: contract.Webhook) -> entities.Webhook:
+    return entities.Webhook(
+        url=found.url, events=list(found.events), app=found.app, created_at=found.created_at, id=found.id
+    )
+
+
+def _delivery(found: contract.Delivery) -> entities.Delivery:
+    # The payload stays on the server: no rendering shows it.
+    return entities.Delivery(
+        webhook_id=found.webhook,
+        audit_event_id=found.event,
+        action=found.action,
+        message_id=found.message_id,
+        payload="",
+        created_at=found.created_at,
+        next_attempt_at=found.next_attempt_at or found.created_at,
+        state=found.state,
+        attempts=found.attempts,
+        last_attempt_at=found.last_attempt_at,
+        last_status=found.last_status,
+        last_error=found.last_error,
+        delivered_at=found.delivered_at,
         id=found.id,
     )

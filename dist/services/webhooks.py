@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from dist.domain.entities import Delivery, Webhook
 from dist.domain.enums import AuditAction, DeliveryState
-from dist.domain.errors import Conflict, Invalid, NotFound
+from dist.domain.errors import Conflict, NotFound
 from dist.domain.render import render_delivery, render_webhook
 from dist.domain.values import MAX_ID, parse_slug
 from dist.domain.webhooks import (
     DEFAULT_DELIVERIES_LIMIT,
-    MAX_DELIVERIES_LIMIT,
     new_webhook_secret,
+    parse_deliveries_limit,
     parse_events,
     parse_webhook_url,
 )
@@ -70,9 +70,7 @@ def list_deliveries(
     uow: UnitOfWork, *, failed_only: bool = False, webhook_id: int | None = None, limit: int | None = None
 ) -> list[Delivery]:
     """The newest deliveries first (`limit`, default 100), only the given up ones with `failed_only`."""
-    limit = DEFAULT_DELIVERIES_LIMIT if limit is None else limit
-    if not 1 <= limit <= MAX_DELIVERIES_LIMIT:
-        raise Invalid("webhook.invalid_limit", f"limit must be between 1 and {MAX_DELIVERIES_LIMIT}")
+    limit = DEFAULT_DELIVERIES_LIMIT if limit is None else parse_deliveries_limit(limit)
     with uow.read():
         if webhook_id is not None:
             _webhook(uow, webhook_id)

@@ -68,10 +68,14 @@ def server(location: StoreLocation, tmp_path: Path) -> Iterator[tuple[str, str]]
 
 
 def comparable(document: Any) -> Any:
-    """A --json document less what differs between two stores by nature: times, and who acted."""
+    """A --json document less what differs between two stores by nature: times, secrets, and who acted."""
     if isinstance(document, dict):
         return {
-            key: "<time>" if key in TIMESTAMP_KEYS and value is not None else comparable(value)
+            key: "<time>"
+            if key in TIMESTAMP_KEYS and value is not None
+            else "<secret>"
+            if key == "secret"
+            else comparable(value)
             for key, value in document.items()
             if key not in ("actor", "created_by", "id")
         }
@@ -104,16 +108,9 @@ SEQUENCE: list[tuple[str, ...]] = [
 ]
 
 
-def test_remote_commands_match_local_ones(server: tuple[str, str], tmp_path: Path) -> None:
-    url, secret = server
-    local_dir, remote_dir = tmp_path / "local", tmp_path / "elsewhere"
-    for directory in (local_dir, remote_dir):
-        directory.mkdir()
-        (directory / "a.bin").write_bytes(b"a build\x00" * 1000)
-        (directory / "b.bin").write_bytes(b"b build")
-    local = Runner(local_dir, "--store", str(tmp_path / "local-store"))
-    remote = Runner(remote_dir, "--server", url, env={"DIST_TOKEN": secret, "HOME": str(tmp_path / "home")})
-    for command in SEQUENCE:
+def same_answers(local: Runner, remote: Runner, sequence: list[tuple[str, ...]]) -> None:
+    """Each command of `sequence` on the local store and over HTTP: the same exit code, error, and output."""
+    for command in sequence:
         for json_flag in ((), ("--json",)) if command[:2] in TEXT_TOO else (("--json",),):
             here, there = local(*command, *json_flag), remote(*command, *json_flag)
             assert there.code == here.code, (command, here, there)
@@ -127,6 +124,25 @@ def test_remote_commands_match_local_ones(server: tuple[str, str], tmp_path: Pat
             else:
                 # Tables: the same rows, whose columns are as wide as who acted (cli:USER, token:N) makes them.
                 assert len(there.out.splitlines()) == len(here.out.splitlines()), (command, here.out, there.out)
+
+
+def runners(server: tuple[str, str], tmp_path: Path) -> tuple[Runner, Runner]:
+    """`dist` on a local store of its own, and `dist --server` on the server's, each from a directory of its own
+    holding the same files."""
+    url, secret = server
+    local_dir, remote_dir = tmp_path / "local", tmp_path / "elsewhere"
+    for directory in (local_dir, remote_dir):
+        directory.mkdir()
+        (directory / "a.bin").write_bytes(b"a build\x00" * 1000)
+        (directory / "b.bin").write_bytes(b"b build")
+    local = Runner(local_dir, "--store", str(tmp_path / "local-store"))
+    remote = Runner(remote_dir, "--server", url, env={"DIST_TOKEN": secret, "HOME": str(tmp_path / "home")})
+    return local, remote
+
+
+def test_remote_commands_match_local_ones(server: tuple[str, str], tmp_path: Path) -> None:
+    local, remote = runners(server, tmp_path)
+    same_answers(local, remote, SEQUENCE)
     # The audit logs tell the same story, the remote one with the token that created them.
     here_log = [(e["action"], e["target"]) for e in local("audit", "--json").json()["events"]]
     there_log = [(e["action"], e["target"]) for e in remote("audit", "--json").json()["events"]]
@@ -134,6 +150,47 @@ def test_remote_commands_match_local_ones(server: tuple[str, str], tmp_path: Pat
     assert {e["actor"] for e in remote("audit", "--app", "demo", "--json").json()["events"]} == {
         f"token:{there_log[0][1]}"
     }
+
+
+WEBHOOKS: list[tuple[str, ...]] = [
+    ("webhook", "list"),
+    ("webhook", "create", "https://hooks.example/dist", "--event", "release_published", "--app", "demo"),
+    ("webhook", "create", "https://hooks.example/all"),
+    ("webhook", "create", "not a url"),
+    ("webhook", "create", "https://hooks.example/x", "--event", "release_exploded"),
+    ("webhook", "list"),
+    ("webhook", "delete", "2"),
+    ("webhook", "delete", "2"),
+    ("webhook", "redeliver", "999"),
+    ("webhook", "deliveries", "--limit", "0"),
+    ("webhook", "list"),
+]
+
+
+def test_webhooks_over_http(server: tuple[str, str], tmp_path: Path) -> None:
+    local, remote = runners(server, tmp_path)
+    same_answers(local, remote, WEBHOOKS)
+    # Secrets are shown once, by create, and never listed.
+    created = remote("webhook", "create", "https://hooks.example/ci", "--json").json()
+    assert created["secret"].startswith("whsec_") and created["secret"] not in remote("webhook", "list", "--json").out
+    # A publish queues a delivery to each webhook it concerns; the server lists it with its state.
+    for runner in (local, remote):
+        assert runner("publish", "demo", "1.0.0", "a.bin").code == 0
+    here = local("webhook", "deliveries", "--json").json()["deliveries"]
+    there = remote("webhook", "deliveries", "--json").json()["deliveries"]
+    # Webhook 1 takes demo's release_published; the one made above takes every event, its own creation first.
+    assert [(d["webhook"], d["action"]) for d in there] == [
+        (created["id"], "release_published"),
+        (1, "release_published"),
+        (created["id"], "app_created"),
+        (created["id"], "webhook_created"),
+    ]
+    assert [d["action"] for d in here] == ["release_published"]
+    only = remote("webhook", "deliveries", "--webhook", "1", "--json").json()["deliveries"]
+    assert [d["id"] for d in only] == [there[1]["id"]]
+    deleted = remote("webhook", "delete", "1", "--json")
+    assert deleted.code == 0 and deleted.json()["url"] == "https://hooks.example/dist"
+    assert [w["id"] for w in remote("webhook", "list", "--json").json()["webhooks"]] == [created["id"]]
 
 
 def test_tokens_over_http(server: tuple[str, str], tmp_path: Path) -> None:
