@@ -76,9 +76,14 @@ def second(store: Store) -> Iterator[TestClient]:
 def test_a_cached_answer_is_the_uncached_one(client: TestClient, publisher: dict[str, str]) -> None:
     publish(client, publisher, "1.0.0", {"demo.tar.gz": (b"one", "linux-x86_64")}, channel="stable")
     publish(client, publisher, "1.1.0", {"demo.tar.gz": (b"two", "linux-x86_64")})
-    first = {url: seen(client, url) for url in READS}
-    hits = cache_of(client).hits
-    again = {url: seen(client, url) for url in READS}
+    # PostgreSQL delivers the publishes' notifications asynchronously: one that arrives between the two rounds
+    # empties the cache once more. Once the store is quiet, the second round comes from the cache alone.
+    for _ in range(5):
+        first = {url: seen(client, url) for url in READS}
+        hits = cache_of(client).hits
+        again = {url: seen(client, url) for url in READS}
+        if cache_of(client).hits == hits + len(READS):
+            break
     assert cache_of(client).hits == hits + len(READS)
     assert again == first
     assert {status for status, _, _ in first.values()} == {200, 204, 404, 422}
