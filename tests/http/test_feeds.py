@@ -14,7 +14,7 @@ from dist.domain.feeds.sparkle import NAMESPACE
 from dist.http.app import create_app
 from dist.persistence.store import Store
 from tests.http.conftest import SMALL_UPLOAD_CAP, assert_error, publish
-from tests.http.test_cache import cache_of, cached_twice
+from tests.http.test_cache import cache_of, cached_twice, soon
 
 MAC = "/feeds/demo/squirrel/stable/darwin-aarch64"
 NS = {"sparkle": NAMESPACE}
@@ -199,4 +199,4 @@ def test_a_promote_through_another_server_shows_in_the_feeds(
     with TestClient(create_app(store, max_upload=SMALL_UPLOAD_CAP), raise_server_exceptions=False) as other:
         moved = other.post("/api/apps/demo/channels/stable/promote", json={"version": "1.1.0"}, headers=publisher)
         assert moved.status_code == 200
-    assert client.get(f"{MAC}/0.1.0").json()["name"] == "1.1.0"
+    assert soon(lambda: client.get(f"{MAC}/0.1.0").json()["name"] == "1.1.0")
