@@ -66,6 +66,9 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Keep-alive, as receivers behind nginx or uvicorn answer.
+            protocol_version = "HTTP/1.1"
+
             def do_POST(self) -> None:
                 arrived = time.time()
                 event = json.loads(self.rfile.read(int(self.headers["content-length"])))
@@ -78,7 +81,12 @@ class Receiver:
             def log_message(self, format: str, *args: Any) -> None:
                 return None
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            # socketserver's listen backlog is 5: a burst of connections beyond it has its SYNs dropped and
+            # retried by TCP a second later, which would measure the receiver rather than dist.
+            request_queue_size = 1024
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
