@@ -46,6 +46,17 @@ def secret_key(secret: str) -> bytes:
     return base64.b64decode(secret.removeprefix(SECRET_PREFIX))
 
 
+def parse_webhook_secret(secret: str) -> str:
+    """A signing secret as Standard Webhooks gives it: `whsec_` and base64 of 24 to 64 bytes."""
+    try:
+        key = secret_key(secret) if isinstance(secret, str) and secret.startswith(SECRET_PREFIX) else b""
+    except ValueError:
+        key = b""
+    if not 24 <= len(key) <= 64:
+        raise Invalid("webhook.invalid_secret", f"a webhook secret is {SECRET_PREFIX} and base64 of 24 to 64 bytes")
+    return secret
+
+
 def parse_webhook_url(url: str) -> str:
     """An absolute http(s) URL with a host and no credentials or fragment; `webhook.invalid_url` otherwise."""
     if not isinstance(url, str) or not 1 <= len(url) <= MAX_URL_LENGTH or not is_storable_text(url):

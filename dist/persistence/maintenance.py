@@ -20,6 +20,7 @@ from dist.persistence.models import (
     ChannelRow,
     ReleaseRow,
     TokenRow,
+    WebhookRow,
 )
 
 # A report of long work: `progress(task, done, total)`, total None while unknown.
@@ -27,7 +28,7 @@ Progress = Callable[[str, int, int | None], None]
 STREAM_BATCH = 2000
 ENTITY_TABLES: tuple[Table, ...] = tuple(
     row.__table__  # type: ignore[misc]
-    for row in (AppRow, ChannelRow, ChannelEventRow, ReleaseRow, ArtifactRow, TokenRow, AuditEventRow)
+    for row in (AppRow, ChannelRow, ChannelEventRow, ReleaseRow, ArtifactRow, TokenRow, AuditEventRow, WebhookRow)
 )
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from dist.cli import main
+from dist.persistence.legacy.loader import MEMBERS as EXPORTED_MEMBERS
 from dist.persistence.legacy.loader import database_counts
 from dist.persistence.store import StoreLocation
-from tests.legacy.builder import MEMBERS
 
 DIST = Path(sys.executable).parent / "dist"
 ALEMBIC = Path(sys.executable).parent / "alembic"
@@ -23,7 +23,8 @@ ALEMBIC = Path(sys.executable).parent / "alembic"
 
 def with_defaults(document: dict[str, Any]) -> dict[str, Any]:
     """The document as docs/legacy.md says it loads: absent members filled in with their documented defaults."""
-    filled = {member: [dict(record) for record in document.get(member, [])] for member in MEMBERS}
+    # Every member an export writes, those newer than the legacy format (webhooks) included.
+    filled = {member: [dict(record) for record in document.get(member, [])] for member in EXPORTED_MEMBERS}
     for app in filled["apps"]:
         app.setdefault("name", app["slug"])
         app.setdefault("default_channel", "stable")

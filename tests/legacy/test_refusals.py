@@ -184,3 +184,35 @@ def test_unknown_members_are_ignored(location: StoreLocation, caplog: pytest.Log
 
     assert (location.root / "db.json.imported").exists()
     assert any('"plugins"' in record.getMessage() for record in caplog.records)
+
+
+WEBHOOK = {
+    "id": 1,
+    "url": "https://hooks.example/dist",
+    "events": ["release_published"],
+    "app": None,
+    "secret": "whsec_" + "A" * 43 + "=",
+    "created_at": "2024-03-04T09:30:00Z",
+}
+WEBHOOK_DEFECTS: dict[str, tuple[dict[str, Any], list[str]]] = {
+    "bad url": ({"url": "ftp://hooks.example/"}, ["webhook 1", '"url"']),
+    "unknown event": ({"events": ["release_exploded"]}, ["webhook 1", '"events"', "release_exploded"]),
+    "bad secret": ({"secret": "hunter2"}, ["webhook 1", '"secret"', "whsec_"]),
+    "bad app": ({"app": "Not A Slug"}, ["webhook 1", '"app"']),
+}
+
+
+@pytest.mark.parametrize("defect", sorted(WEBHOOK_DEFECTS))
+def test_webhook_defects_are_refused(defect: str, location: StoreLocation) -> None:
+    """Exports carry webhooks (a member newer than the legacy format); a bad one is refused like any record."""
+    write_fixture("minimal", location.root)
+    document = read_document(location.root / "db.json")
+    changes, words = WEBHOOK_DEFECTS[defect]
+    document["webhooks"] = [{**WEBHOOK, **changes}]
+    (location.root / "db.json").write_text(json.dumps(document), encoding="utf-8")
+
+    error = refusal(location)
+
+    for word in words:
+        assert word in error.message, error.message
+    assert_nothing_written(location)

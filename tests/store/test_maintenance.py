@@ -189,3 +189,24 @@ def test_verify_checks_rows_against_files_and_gc_drops_rows_without_files(
             {"good": hashlib.sha512(b"published bytes").hexdigest(), "sha": published},
         )
     assert dist(location, "store", "verify", "--json").json()["ok"] is True
+
+
+def test_webhooks_and_their_secrets_survive_export_and_import(
+    store: Store, location: StoreLocation, tmp_path: Path
+) -> None:
+    first = StoreLocation(write_fixture("typical", tmp_path / "first"))
+    made = dist(first, "webhook", "create", "https://hooks.example/dist", "--event", "channel_promoted", "--json")
+    every = dist(first, "webhook", "create", "https://hooks.example/all", "--app", "demo", "--json")
+    assert made.code == 0 and every.code == 0, (made.err, every.err)
+    assert dist(first, "webhook", "delete", str(made.json()["id"])).code == 0
+    assert dist(first, "store", "export", str(tmp_path / "backup")).code == 0
+
+    assert dist(location, "store", "import-legacy", str(tmp_path / "backup")).code == 0
+    kept = dist(location, "webhook", "list", "--json").json()["webhooks"]
+    assert kept == dist(first, "webhook", "list", "--json").json()["webhooks"]
+    assert [w["url"] for w in kept] == ["https://hooks.example/all"]
+    # The secret came along: the restored webhook signs as the one its receiver was configured for.
+    assert every.json()["secret"] in (tmp_path / "backup" / "db.json").read_text()
+    with store.engine.begin() as connection:
+        secrets = connection.execute(text("SELECT secret FROM webhooks")).scalars().all()
+    assert secrets == [every.json()["secret"]]

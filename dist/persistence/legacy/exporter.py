@@ -24,6 +24,7 @@ from dist.persistence.legacy.loader import (
     PROGRESS_EVERY,
     RELEASES,
     TOKENS,
+    WEBHOOKS,
 )
 from dist.persistence.maintenance import STREAM_BATCH, Progress, no_progress
 
@@ -111,6 +112,18 @@ def _audit(row: Any) -> dict[str, Any]:
     }
 
 
+def _webhook(row: Any) -> dict[str, Any]:
+    # The secret goes with it: a restored webhook signs as before, and its receivers keep their configuration.
+    return {
+        "id": row.id,
+        "url": row.url,
+        "events": row.events,
+        "app": row.app,
+        "secret": row.secret,
+        "created_at": timestamp(row.created_at),
+    }
+
+
 def _channels(connection: Connection) -> Iterator[dict[str, Any]]:
     """Channels with their histories: two streams in channel order, merged."""
     events = _rows(connection, select(CHANNEL_EVENTS).order_by(CHANNEL_EVENTS.c.channel_id, CHANNEL_EVENTS.c.id))
@@ -147,6 +160,7 @@ def _records(connection: Connection, member: str) -> Iterator[dict[str, Any]]:
         "artifacts": (ARTIFACTS, _artifact),
         "tokens": (TOKENS, _token),
         "audit": (AUDIT, _audit),
+        "webhooks": (WEBHOOKS, _webhook),
     }
     if member == "channels":
         yield from _channels(connection)

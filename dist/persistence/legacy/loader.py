@@ -36,6 +36,7 @@ from dist.persistence.legacy.records import (
     refusal,
     release_row,
     token_row,
+    webhook_row,
 )
 from dist.persistence.maintenance import ENTITY_TABLES, Progress, no_progress
 from dist.persistence.models import (
@@ -47,12 +48,13 @@ from dist.persistence.models import (
     ChannelRow,
     ReleaseRow,
     TokenRow,
+    WebhookRow,
 )
 from dist.persistence.objects import ObjectStore
 
 BATCH_SIZE = 5000
 PROGRESS_EVERY = 1000
-MEMBERS = ("apps", "channels", "releases", "artifacts", "tokens", "audit")
+MEMBERS = ("apps", "channels", "releases", "artifacts", "tokens", "audit", "webhooks")
 PARENTS = {"apps": (), "releases": ("apps",), "artifacts": ("releases",), "channels": ("apps", "releases")}
 # Any constant will do: it only has to be the same for every process importing into one database.
 IMPORT_LOCK_KEY = 0x64697374
@@ -65,6 +67,9 @@ CHANNELS: Table = ChannelRow.__table__  # type: ignore[assignment]
 CHANNEL_EVENTS: Table = ChannelEventRow.__table__  # type: ignore[assignment]
 TOKENS: Table = TokenRow.__table__  # type: ignore[assignment]
 AUDIT: Table = AuditEventRow.__table__  # type: ignore[assignment]
+WEBHOOKS: Table = WebhookRow.__table__  # type: ignore[assignment]
+# Parents before children, for the foreign keys.
+TABLES = (APPS, RELEASES, BLOBS, ARTIFACTS, CHANNELS, CHANNEL_EVENTS, TOKENS, AUDIT, WEBHOOKS)
 
 
 @dataclass
@@ -145,6 +150,7 @@ class Loader:
         self.tokens: set[int] = set()
         self.token_hashes: set[str] = set()
         self.audit = IdSet()
+        self.webhooks: set[int] = set()
         self.loaders: dict[str, Callable[[int, Any], None]] = {
             "apps": self._app,
             "releases": self._release,
@@ -152,6 +158,7 @@ class Loader:
             "channels": self._channel,
             "tokens": self._token,
             "audit": self._audit,
+            "webhooks": self._webhook,
         }
 
     def load(self, path: Path) -> LoadReport:
@@ -215,8 +222,7 @@ class Loader:
     def flush(self) -> None:
         self._confirm_blobs()
         self.blobs_in_batch.clear()
-        # Parents before children, for the foreign keys.
-        for table in (APPS, RELEASES, BLOBS, ARTIFACTS, CHANNELS, CHANNEL_EVENTS, TOKENS, AUDIT):
+        for table in TABLES:
             rows = self.pending.pop(table, None)
             if rows:
                 if table not in self.inserts:
@@ -372,12 +378,19 @@ class Loader:
             raise _used_twice("audit", row["id"])
         self._add(AUDIT, row)
 
+    def _webhook(self, index: int, item: Any) -> None:
+        fields = Fields("webhooks", index, item)
+        row = webhook_row(fields)
+        self._check_new_id("webhooks", fields.id, self.webhooks)
+        self.webhooks.add(fields.id)
+        self._add(WEBHOOKS, row)
+
     def _move_sequences(self) -> None:
         """On PostgreSQL, move every id sequence past the imported ids, so new records never collide with them.
         (SQLite's INTEGER PRIMARY KEY already takes the largest id plus one.)"""
         if self.connection.dialect.name != "postgresql":
             return
-        for table in (APPS, RELEASES, BLOBS, ARTIFACTS, CHANNELS, CHANNEL_EVENTS, TOKENS, AUDIT):
+        for table in TABLES:
             self.connection.execute(
                 text(
                     # The next id is the largest plus one (is_called true), computed by the sequence itself: the

@@ -29,6 +29,7 @@ from dist.domain.values import (
     parse_slug,
     parse_version,
 )
+from dist.domain.webhooks import parse_events, parse_webhook_secret, parse_webhook_url
 
 E = TypeVar("E", bound=enum.Enum)
 T = TypeVar("T")
@@ -44,6 +45,7 @@ KIND_NAMES = {
     "artifacts": "artifact",
     "tokens": "token",
     "audit": "audit event",
+    "webhooks": "webhook",
 }
 
 
@@ -435,3 +437,20 @@ def fast_audit_row(item: object) -> dict[str, Any] | None:
         and type(detail) is dict
     )
     return row if valid else None
+
+
+def webhook_row(fields: Fields) -> dict[str, Any]:
+    app = fields.optional_text("app")
+    events = [fields.string("events", event, SHORT_TEXT) for event in fields.array("events")]
+    try:
+        chosen = parse_events(events)
+    except DistError as error:
+        raise fields.refuse("events", f"is invalid: {error.message}") from None
+    return {
+        "id": fields.id,
+        "url": fields.checked("url", parse_webhook_url),
+        "events": chosen,
+        "app": None if app is None else fields.rule("app", parse_slug, app),
+        "secret": fields.checked("secret", parse_webhook_secret),
+        "created_at": fields.timestamp("created_at"),
+    }
