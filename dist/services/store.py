@@ -1,4 +1,5 @@
-"""Store maintenance: verify, gc, import from and export to the legacy format.
+"""Store maintenance: verify, gc, import from and export to the legacy format, copying blobs to another object
+store.
 
 Long work reports through a `progress(task, done, total)` callback; only the CLI draws it.
 """
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from dist.domain.errors import Invalid, NotFound
 from dist.persistence.file_objects import FileObjects, fsync_directory
-from dist.persistence.legacy.blobs import transfer_blobs
+from dist.persistence.legacy.blobs import copy_blob, transfer_blobs
 from dist.persistence.legacy.exporter import snapshot, write_document
 from dist.persistence.legacy.loader import Loader, LoadReport, lock_for_import, refuse_unless_empty
 from dist.persistence.maintenance import MaintenanceRepository, Progress, no_progress
@@ -203,6 +204,38 @@ def _older(uow: UnitOfWork, objects: ObjectStore, sha256: str, cutoff: datetime)
         return uploaded < cutoff
     found = objects.stat(sha256)
     return found is not None and found.modified < cutoff
+
+
+@dataclass
+class CopyReport:
+    """What `copy_objects` did: blobs copied (and their bytes), and blobs the target held already."""
+
+    target: str
+    copied: int = 0
+    bytes_copied: int = 0
+    present: int = 0
+
+
+def copy_objects(uow: UnitOfWork, target: ObjectStore, *, progress: Progress = no_progress) -> CopyReport:
+    """Copy every blob of this store's object store into `target` (a directory or a bucket), each streamed and its
+    digest checked on the way: a damaged blob is `object.corrupt` and is not copied. Blobs `target` holds already
+    are skipped, so a copy cut short resumes where it stopped. Records are untouched: serve the store with
+    `--objects` naming `target` once it is done."""
+    source = uow.objects
+    target.check()
+    if target.url == source.url:
+        raise Invalid("objects.same_store", f"{target.url} is this store's own object store; copy to another one")
+    report = CopyReport(target.url)
+    names = [entry.name for entry in source.listing() if entry.is_blob]
+    for done, sha256 in enumerate(names, start=1):
+        if copy_blob(source, target, sha256):
+            report.copied += 1
+            report.bytes_copied += target.size(sha256) or 0
+        else:
+            report.present += 1
+        if done % PROGRESS_EVERY == 0 or done == len(names):
+            progress("copying blobs", done, len(names))
+    return report
 
 
 def _legacy_document(source: Path) -> Path:
