@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from dist.persistence.store import StoreLocation
-from tests.objects.conftest import S3Server
+from tests.objects.seaweed import S3Server
 from tests.objects.test_s3_objects import keys
 from tests.support import BIN, Server, start, stop, store_args
 

@@ -22,7 +22,7 @@ from dist.services import blobs, releases
 from dist.services import store as maintenance
 from dist.services.releases import ArtifactSpec
 from tests.conftest import Clock
-from tests.objects.conftest import S3Server
+from tests.objects.seaweed import S3Server
 from tests.objects.test_s3_objects import keys, unfinished
 from tests.support import BIN, Server, start, stop, store_args
 

@@ -15,7 +15,7 @@ from dist.domain.errors import Invalid, TooLarge, Unavailable
 from dist.persistence import s3_requests
 from dist.persistence.objects import open_objects
 from dist.persistence.s3_objects import PART_SIZE, S3Objects
-from tests.objects.conftest import S3Server
+from tests.objects.seaweed import S3Server
 
 
 @pytest.fixture
