@@ -1,6 +1,11 @@
 """Blobs in an S3-compatible bucket: PREFIX/<aa>/<sha256>, uploaded under PREFIX/tmp/ (multipart once past one
 part, a bounded buffer) and copied to the content address only once the digest is checked.
 
+An upload that names its digest beforehand (X-Content-SHA256, as `dist --server` sends) skips the copy: it goes
+straight to its content address, where nothing appears until the upload is completed, which happens only once
+the digest has been checked (a body within one part is sent whole, by one PUT, at that point; a longer one is a
+multipart upload, invisible until completed and aborted otherwise).
+
 The client is obstore (Rust's object_store): bench/objects.py measured it against boto3, whose import alone
 costs distd several times the memory. The two calls obstore does not make, listing and aborting unfinished
 multipart uploads, are signed in dist.persistence.s3_requests.
@@ -45,9 +50,11 @@ class S3BlobWriter(BlobWriter):
     def __init__(self, store: S3Objects, *, max_size: int | None = None, expected_sha256: str | None = None):
         super().__init__(max_size=max_size, expected_sha256=expected_sha256)
         self._store = store
-        self._tmp_key = f"{TMP}upload-{uuid.uuid4().hex}"
+        # Straight to the content address when it is known and not taken; otherwise through a temporary key.
+        self._direct = expected_sha256 is not None and store.stat(expected_sha256) is None
+        self._key = blob_key(expected_sha256) if self._direct and expected_sha256 else f"{TMP}upload-{uuid.uuid4().hex}"
         self._file: WritableFile | None = obstore.open_writer(
-            store.client, self._tmp_key, buffer_size=PART_SIZE, max_concurrency=PARTS_IN_FLIGHT
+            store.client, self._key, buffer_size=PART_SIZE, max_concurrency=PARTS_IN_FLIGHT
         )
 
     def _write(self, chunk: bytes) -> None:
@@ -63,12 +70,14 @@ class S3BlobWriter(BlobWriter):
         try:
             self._file.close()
             self._file = None
+            if self._direct:
+                return True
             if self._store.stat(sha256) is not None:
-                obstore.delete(client, self._tmp_key)
+                obstore.delete(client, self._key)
                 return False
             # A server-side copy: the content address appears whole, holding bytes whose digest was checked.
-            obstore.copy(client, self._tmp_key, target)
-            obstore.delete(client, self._tmp_key)
+            obstore.copy(client, self._key, target)
+            obstore.delete(client, self._key)
         except BaseError as error:
             raise _unavailable(self._store, error) from None
         return True
@@ -80,7 +89,8 @@ class S3BlobWriter(BlobWriter):
                 # Leaving the writer on an error aborts its multipart upload; a single put was never sent.
                 with contextlib.suppress(BaseError):
                     writer.__exit__(RuntimeError, RuntimeError("upload given up"), None)
-            obstore.delete(self._store.client, self._tmp_key)
+            if not self._direct:
+                obstore.delete(self._store.client, self._key)
         except (BaseError, FileNotFoundError):
             pass  # gc sweeps what is left under tmp/
 
@@ -234,7 +244,8 @@ class S3Objects(ObjectStore):
             if meta["last_modified"] < cutoff:
                 yield Leftover(meta["path"], meta["size"], meta["path"])
         try:
-            uploads = list(s3_requests.multipart_uploads(self.settings, self._key(TMP)))
+            # Under tmp/, and at content addresses (uploads that named their digest): never completed, so stale.
+            uploads = list(s3_requests.multipart_uploads(self.settings, self._key("")))
         except OSError as error:
             raise Unavailable("objects.unavailable", f"the object store {self.url} failed: {error}") from None
         for upload in uploads:

@@ -25,8 +25,9 @@ from tests.objects.test_s3_objects import keys, unfinished
 from tests.support import Server, start, stop
 
 
+@pytest.mark.parametrize("names_digest", [False, True], ids=["through-tmp", "x-content-sha256"])
 def test_distd_killed_during_an_upload_leaves_no_blob_and_loses_none(
-    location: StoreLocation, objects_url: str, s3_server: S3Server, bucket: str, tmp_path: Path
+    location: StoreLocation, objects_url: str, s3_server: S3Server, bucket: str, tmp_path: Path, names_digest: bool
 ) -> None:
     on_bucket = replace(location, objects_url=objects_url)
     process, port = start(on_bucket, tmp_path / "distd.log")
@@ -49,9 +50,11 @@ def test_distd_killed_during_an_upload_leaves_no_blob_and_loses_none(
             assert published.status_code == 201, published.text
         # An upload far past one part, cut by the kill: three parts sent, the rest never.
         body = os.urandom(3 * PART_SIZE)
+        # The digest of the whole body it promises (never sent): the upload goes straight to that address.
+        promised = f"X-Content-SHA256: {hashlib.sha256(body * 3).hexdigest()}\r\n" if names_digest else ""
         head = (
             "POST /api/upload HTTP/1.1\r\nHost: x\r\n"
-            f"Authorization: Bearer {secret}\r\nContent-Length: {8 * PART_SIZE}\r\n\r\n"
+            f"Authorization: Bearer {secret}\r\n{promised}Content-Length: {9 * PART_SIZE}\r\n\r\n"
         )
         with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
             connection.sendall(head.encode() + body)

@@ -65,6 +65,20 @@ def test_a_large_blob_goes_up_in_parts(objects: S3Objects, s3_server: S3Server, 
     assert unfinished(s3_server, bucket) == []
 
 
+def test_an_upload_that_names_its_digest_goes_straight_to_its_address(
+    objects: S3Objects, s3_server: S3Server, bucket: str
+) -> None:
+    for data in (b"small", os.urandom(2 * PART_SIZE + 1)):
+        sha = hashlib.sha256(data).hexdigest()
+        with objects.writer(expected_sha256=sha) as writer:
+            writer.write(data)
+            # Nothing is visible under the address before the digest is checked.
+            assert objects.stat(sha) is None
+            assert writer.commit().created
+        assert objects.hash_file(sha) == sha
+    assert unfinished(s3_server, bucket) == [] and not [k for k in keys(s3_server, bucket) if "/tmp/" in k]
+
+
 def test_a_digest_mismatch_keeps_nothing(objects: S3Objects, s3_server: S3Server, bucket: str) -> None:
     data = os.urandom(2 * PART_SIZE)
     with pytest.raises(Invalid) as refused:
