@@ -174,6 +174,11 @@ def _download(summary: str) -> Callable[[F], F]:
             "responses": {
                 "200": {"description": "The bytes.", "headers": blob_headers, "content": binary},
                 "206": {"description": "One byte range.", "headers": blob_headers, "content": binary},
+                "302": {
+                    "description": "distd --objects-redirect with blobs in a bucket: Location is a presigned URL of "
+                    "the blob, good for five minutes.",
+                    "headers": {"Location": {"schema": {"type": "string"}}},
+                },
                 "304": {"description": "If-None-Match matched: the client's copy is current."},
             }
         },
