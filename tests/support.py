@@ -27,7 +27,8 @@ def free_port() -> int:
 
 def store_args(location: StoreLocation) -> list[str]:
     args = ["--store", str(location.root)]
-    return [*args, "--database-url", location.database_url] if location.database_url else args
+    args += ["--database-url", location.database_url] if location.database_url else []
+    return [*args, "--objects", location.objects_url] if location.objects_url else args
 
 
 @dataclass

@@ -23,6 +23,14 @@ def launcher(
     database_url: Annotated[
         str | None, Parameter(env_var="DIST_DATABASE_URL", help="A database URL to use instead of STORE/dist.db.")
     ] = None,
+    objects: Annotated[
+        str | None,
+        Parameter(
+            env_var="DIST_OBJECTS",
+            help="Where blobs are kept: file://DIR or s3://BUCKET/PREFIX (with AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, "
+            "AWS_SECRET_ACCESS_KEY, AWS_REGION); default the store's objects/.",
+        ),
+    ] = None,
     server: Annotated[
         str | None,
         Parameter(
@@ -34,11 +42,12 @@ def launcher(
 ) -> int:
     GLOBALS.store = store
     GLOBALS.database_url = database_url
+    GLOBALS.objects = objects
     GLOBALS.server = server
     return run_guarded(app, tokens)
 
 
-GLOBAL_OPTIONS = ("--store", "--database-url", "--server")
+GLOBAL_OPTIONS = ("--store", "--database-url", "--objects", "--server")
 HELP_FLAGS = ("--help", "-h")
 
 

@@ -19,18 +19,20 @@ if TYPE_CHECKING:
 
 @dataclass
 class Globals:
-    """The options given before the command: `dist [--store DIR] [--database-url URL] [--server URL] COMMAND`.
+    """The options given before the command: `dist [--store DIR] [--database-url URL] [--objects URL]
+    [--server URL] COMMAND`.
 
     The persistence layer is imported only when a local store is used: remote mode never loads it."""
 
     store: str | None = None
     database_url: str | None = None
+    objects: str | None = None
     server: str | None = None
 
     def location(self) -> StoreLocation:
         from dist.persistence.store import StoreLocation
 
-        return StoreLocation.resolve(self.store, self.database_url)
+        return StoreLocation.resolve(self.store, self.database_url, self.objects)
 
 
 GLOBALS = Globals()

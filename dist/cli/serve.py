@@ -85,6 +85,14 @@ def serve(
             help="Behind nginx: downloads answer with X-Accel-Redirect to this internal location (/_dist_objects/).",
         ),
     ] = None,
+    objects_redirect: Annotated[
+        bool,
+        Parameter(
+            negative=(),
+            help="With blobs in a bucket: downloads answer 302 to a short-lived presigned URL, so that the bucket "
+            "(or its CDN) sends the bytes.",
+        ),
+    ] = False,
     public_url: Annotated[
         str | None,
         Parameter(
@@ -129,6 +137,7 @@ def serve(
         max_upload=max_upload,
         body_timeout=body_timeout,
         accel_redirect=accel_redirect,
+        objects_redirect=objects_redirect,
         public_url=public_url,
         webhooks_allow_private=webhooks_allow_private,
     )

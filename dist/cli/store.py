@@ -17,7 +17,7 @@ from dist.cli.context import JsonFlag, opened_store, print_json, progress_on_ter
 if TYPE_CHECKING:
     from dist.persistence.maintenance import Progress as ProgressFn
 
-store_app = App(name="store", help="Keep a store healthy: verify, gc, import-legacy, export.")
+store_app = App(name="store", help="Keep a store healthy: verify, gc, import-legacy, export, copy-objects.")
 
 
 @contextmanager
@@ -104,6 +104,38 @@ def import_legacy(directory: Path, /, *, as_json: JsonFlag = False) -> None:
     else:
         counts = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in report.counts.items())
         stdout.print(f"imported {counts}", markup=False)
+
+
+@store_app.command(name="copy-objects")
+def copy_objects(
+    *,
+    to: Annotated[str, Parameter(help="The object store to copy into: file://DIR or s3://BUCKET/PREFIX.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Copy every blob into another object store (a directory or a bucket), checking each digest; run it again to
+    resume. Then serve the store with --objects set to it."""
+    local_only("store copy-objects")
+    from dist.persistence.objects import open_objects
+    from dist.services import store as maintenance
+
+    with opened_store() as store, _progress(not as_json) as progress:
+        target = open_objects(to, store.location.root)
+        report = maintenance.copy_objects(store.uow(), target, progress=progress)
+    if as_json:
+        print_json(
+            {
+                "to": report.target,
+                "copied": report.copied,
+                "bytes_copied": report.bytes_copied,
+                "already_there": report.present,
+            }
+        )
+    else:
+        stdout.print(
+            f"copied {report.copied} blob(s) ({views.size(report.bytes_copied)}) to {report.target}; "
+            f"{report.present} were there already",
+            markup=False,
+        )
 
 
 @store_app.command

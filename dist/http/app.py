@@ -35,6 +35,7 @@ BODY_TIMEOUT_ENV = "DIST_BODY_TIMEOUT"
 ACCEL_REDIRECT_ENV = "DIST_ACCEL_REDIRECT"
 PUBLIC_URL_ENV = "DIST_PUBLIC_URL"
 WEBHOOKS_ALLOW_PRIVATE_ENV = "DIST_WEBHOOKS_ALLOW_PRIVATE"
+OBJECTS_REDIRECT_ENV = "DIST_OBJECTS_REDIRECT"
 # How long startup waits for the change watch before serving uncached (PostgreSQL's listener connecting).
 WATCH_START_POLLS = 100
 WATCH_START_POLL_SECONDS = 0.02
@@ -106,6 +107,7 @@ def create_app(
     max_upload: int = DEFAULT_MAX_UPLOAD,
     body_timeout: float = DEFAULT_BODY_TIMEOUT,
     accel_redirect: str | None = None,
+    objects_redirect: bool = False,
     public_url: str | None = None,
     deliver_webhooks: bool = True,
     webhooks_allow_private: bool = False,
@@ -113,7 +115,8 @@ def create_app(
     """The HTTP API over a store: given a location it opens the store at startup and closes it at shutdown;
     given an open Store it uses it and leaves closing it to the caller. A request body that stalls for
     `body_timeout` seconds is refused with 408. With `accel_redirect`, downloads answer with an
-    X-Accel-Redirect to that prefix and no body, for nginx in front to send the file. `public_url` is where
+    X-Accel-Redirect to that prefix and no body, for nginx in front to send the file; with `objects_redirect`,
+    downloads from a bucket answer 302 to a short-lived presigned URL. `public_url` is where
     clients reach the server (behind a proxy); the feeds' URLs start with it, else with the request's own.
     While it serves, a delivery worker sends the store's webhook deliveries (unless not `deliver_webhooks`),
     refusing endpoints on private addresses unless `webhooks_allow_private`."""
@@ -126,6 +129,7 @@ def create_app(
             "openapi": encode(openapi_document(ROUTES, max_upload)),
             "auth_failures": AuthFailures(),
             "accel_redirect": accel_redirect,
+            "objects_redirect": objects_redirect,
             "public_url": public,
         }
 
@@ -207,7 +211,8 @@ def polled(watch: ChangeWatch) -> bool:
 def app_from_environment() -> Starlette:
     """The factory uvicorn's worker processes call: the store from DIST_STORE / DIST_DATABASE_URL, the
     upload cap from DIST_MAX_UPLOAD, the body timeout from DIST_BODY_TIMEOUT, the public URL from
-    DIST_PUBLIC_URL and DIST_WEBHOOKS_ALLOW_PRIVATE, which `dist serve` sets before starting them."""
+    DIST_PUBLIC_URL, DIST_OBJECTS, DIST_OBJECTS_REDIRECT and DIST_WEBHOOKS_ALLOW_PRIVATE, which
+    `dist serve` sets before starting them."""
     cap = os.environ.get(MAX_UPLOAD_ENV)
     timeout = os.environ.get(BODY_TIMEOUT_ENV)
     accel = os.environ.get(ACCEL_REDIRECT_ENV)
@@ -217,6 +222,7 @@ def app_from_environment() -> Starlette:
         max_upload=int(cap) if cap else DEFAULT_MAX_UPLOAD,
         body_timeout=float(timeout) if timeout else DEFAULT_BODY_TIMEOUT,
         accel_redirect=accel or None,
+        objects_redirect=os.environ.get(OBJECTS_REDIRECT_ENV) == "1",
         public_url=public_url or None,
         webhooks_allow_private=os.environ.get(WEBHOOKS_ALLOW_PRIVATE_ENV) == "1",
     )

@@ -1,16 +1,17 @@
 """Blob downloads, by sha256 and by release and file name: strong ETag, 304, single byte ranges, HEAD,
-immutable caching. The bytes are sent from the file in chunks, never read whole into memory."""
+immutable caching. The bytes are sent from the object store in chunks, never read whole into memory; with
+redirects on, a store that signs URLs (a bucket) sends them itself, after a 302 to a short-lived URL."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
+from datetime import timedelta
 from email.utils import formatdate
 from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from dist.domain.errors import NotFound
@@ -19,13 +20,13 @@ from dist.http.conditional import etag_matches
 from dist.http.context import call, store
 from dist.http.errors import error_response
 from dist.http.openapi import F, operation
+from dist.persistence.objects import BlobStat, ObjectStore
 from dist.services import releases
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 UNSATISFIABLE = "unsatisfiable"
-# Bytes per body message of a download, and the largest read done in the event loop rather than a thread.
-SEND_CHUNK = 1024 * 1024
-LOOP_READ = 64 * 1024
+# How long a presigned download URL stays good: long enough to start a download, short enough not to be shared.
+PRESIGNED_FOR = timedelta(minutes=5)
 
 
 def _digits(text: str) -> bool:
@@ -55,27 +56,28 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:
 
 
 class BlobResponse(Response):
-    """The bytes of a blob, whole or one range of them, read straight from its file: large reads in the
-    thread pool, a megabyte per hop, and small ones in the event loop, where a read from the page cache
-    costs less than the hop."""
+    """The bytes of a blob, whole or one range of them, streamed from the object store (a file read a megabyte
+    at a time, or a ranged GET on the bucket)."""
 
     def __init__(
         self,
-        path: str,
+        objects: ObjectStore,
+        sha256: str,
         *,
         byte_range: tuple[int, int] | None,
         headers: dict[str, str],
         media_type: str,
-        stat_result: os.stat_result,
+        stat_result: BlobStat,
     ) -> None:
-        size = stat_result.st_size
-        self.path = path
+        size = stat_result.size
+        self.objects = objects
+        self.sha256 = sha256
         self.first, last = byte_range if byte_range is not None else (0, size - 1)
         self.length = last - self.first + 1
         headers = {
             **headers,
             "Content-Length": str(self.length),
-            "Last-Modified": formatdate(stat_result.st_mtime, usegmt=True),
+            "Last-Modified": formatdate(stat_result.modified.timestamp(), usegmt=True),
         }
         if byte_range is not None:
             headers["Content-Range"] = f"bytes {self.first}-{last}/{size}"
@@ -89,22 +91,13 @@ class BlobResponse(Response):
         if scope["method"] == "HEAD" or self.length <= 0:
             await send({"type": "http.response.body", "body": b""})
             return
-        fd = os.open(self.path, os.O_RDONLY)
-        try:
-            offset, end = self.first, self.first + self.length
-            while offset < end:
-                size = min(end - offset, SEND_CHUNK)
-                chunk = (
-                    os.pread(fd, size, offset)
-                    if size <= LOOP_READ
-                    else await run_in_threadpool(os.pread, fd, size, offset)
-                )
-                if not chunk:
-                    raise OSError(f"{self.path} ended before byte {end}")
-                offset += len(chunk)
-                await send({"type": "http.response.body", "body": chunk, "more_body": offset < end})
-        finally:
-            os.close(fd)
+        offset, end = self.first, self.first + self.length
+        async for chunk in self.objects.chunks_async(self.sha256, offset, end):
+            offset += len(chunk)
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        if offset != end:
+            raise OSError(f"the blob {self.sha256} ended at byte {offset}, before byte {end}")
+        await send({"type": "http.response.body", "body": b""})
 
 
 def accel_response(prefix: str, sha256: str, headers: dict[str, str], media_type: str) -> Response:
@@ -115,12 +108,15 @@ def accel_response(prefix: str, sha256: str, headers: dict[str, str], media_type
 async def _send_blob(
     request: Request, sha256: str, *, content_type: str = DEFAULT_CONTENT_TYPE, filename: str | None = None
 ) -> Response:
-    path = store(request).objects.path(sha256)
-    try:
-        # A stat is answered from the inode cache: cheaper here than a hop to the thread pool.
-        stat = os.stat(path)
-    except FileNotFoundError:
-        raise NotFound("object.not_found", f"there is no blob {sha256}") from None
+    objects = store(request).objects
+    # A file's stat is answered from the inode cache: cheaper here than a hop to the thread pool.
+    stat = (
+        objects.stat(sha256)
+        if objects.local_path(sha256) is not None
+        else await run_in_threadpool(objects.stat, sha256)
+    )
+    if stat is None:
+        raise NotFound("object.not_found", f"there is no blob {sha256}")
     etag = f'"{sha256}"'
     headers = {"ETag": etag, "Cache-Control": IMMUTABLE, "Accept-Ranges": "bytes"}
     if filename is not None:
@@ -131,19 +127,25 @@ async def _send_blob(
     accel: str | None = request.state.accel_redirect
     if accel is not None:
         return accel_response(accel, sha256, headers, content_type)
+    if request.state.objects_redirect:
+        url = objects.presigned_url(sha256, PRESIGNED_FOR)
+        if url is not None:
+            return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
     if_range = request.headers.get("if-range")
-    byte_range = parse_range(request.headers.get("range"), stat.st_size)
+    byte_range = parse_range(request.headers.get("range"), stat.size)
     if if_range is not None and if_range.strip() != etag:
         byte_range = None
     if byte_range == UNSATISFIABLE:
         return error_response(
             416,
             "download.range_not_satisfiable",
-            f"the blob is {stat.st_size} bytes; the range asked for lies outside it",
-            {**headers, "Content-Range": f"bytes */{stat.st_size}"},
+            f"the blob is {stat.size} bytes; the range asked for lies outside it",
+            {**headers, "Content-Range": f"bytes */{stat.size}"},
         )
     assert not isinstance(byte_range, str)
-    return BlobResponse(str(path), byte_range=byte_range, headers=headers, media_type=content_type, stat_result=stat)
+    return BlobResponse(
+        objects, sha256, byte_range=byte_range, headers=headers, media_type=content_type, stat_result=stat
+    )
 
 
 def content_disposition(filename: str) -> str:
@@ -172,6 +174,11 @@ def _download(summary: str) -> Callable[[F], F]:
             "responses": {
                 "200": {"description": "The bytes.", "headers": blob_headers, "content": binary},
                 "206": {"description": "One byte range.", "headers": blob_headers, "content": binary},
+                "302": {
+                    "description": "distd --objects-redirect with blobs in a bucket: Location is a presigned URL of "
+                    "the blob, good for five minutes.",
+                    "headers": {"Location": {"schema": {"type": "string"}}},
+                },
                 "304": {"description": "If-None-Match matched: the client's copy is current."},
             }
         },

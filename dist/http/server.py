@@ -17,6 +17,7 @@ from dist.http.app import (
     ACCEL_REDIRECT_ENV,
     BODY_TIMEOUT_ENV,
     MAX_UPLOAD_ENV,
+    OBJECTS_REDIRECT_ENV,
     PUBLIC_URL_ENV,
     WEBHOOKS_ALLOW_PRIVATE_ENV,
     app_from_environment,
@@ -34,6 +35,7 @@ def exec_server(
     max_upload: int,
     body_timeout: float,
     accel_redirect: str | None = None,
+    objects_redirect: bool = False,
     public_url: str | None = None,
     webhooks_allow_private: bool = False,
 ) -> NoReturn:
@@ -42,6 +44,10 @@ def exec_server(
     env["DIST_STORE"] = str(location.root)
     if location.database_url is not None:
         env["DIST_DATABASE_URL"] = location.database_url
+    env.pop("DIST_OBJECTS", None)
+    if location.objects_url is not None:
+        env["DIST_OBJECTS"] = location.objects_url
+    env[OBJECTS_REDIRECT_ENV] = "1" if objects_redirect else "0"
     env[MAX_UPLOAD_ENV] = str(max_upload)
     env[BODY_TIMEOUT_ENV] = str(body_timeout)
     env.pop(ACCEL_REDIRECT_ENV, None)

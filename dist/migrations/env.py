@@ -51,8 +51,7 @@ else:
             context.run_migrations()
     else:
         # Migrations that read blobs (0002 hashes them) find them here.
-        config.attributes.setdefault("objects", location.objects())
-        location.prepare()
+        config.attributes.setdefault("objects", location.prepare())
         if location.awaits_first_import:
             # Built aside and linked into place when complete: a failed import leaves no dist.db behind.
             location.import_legacy_into_new_database(migrate)

@@ -1,4 +1,7 @@
-"""The content-addressed blob store: objects/<aa>/<sha256>, written through tmp/ and renamed into place."""
+"""The content-addressed blob store: one interface, `ObjectStore`, with two implementations that the services
+cannot tell apart: a directory (dist.persistence.file_objects) and an S3-compatible bucket
+(dist.persistence.s3_objects). Blobs live at <aa>/<sha256>; a blob in flight is written under a temporary name
+and moved to its content address only once its digest is known and checked."""
 
 from __future__ import annotations
 
@@ -7,18 +10,21 @@ import hashlib
 import mmap
 import os
 import tempfile
-import time
-from collections.abc import Iterable, Iterator
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from dist.domain.errors import Invalid, TooLarge
-from dist.domain.values import parse_sha256
+from dist.domain.values import SHA256_RE, parse_sha256
 from dist.persistence.digests import Digests, StreamDigests
 
 CHUNK_SIZE = 1024 * 1024
-BLOB_MODE = 0o644
+FILES_IN_FLIGHT = 8
+K = TypeVar("K")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,39 +43,72 @@ class StoredBlob:
         return self.digests.size
 
 
-def fsync_directory(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+@dataclass(frozen=True, slots=True)
+class BlobStat:
+    """A stored blob's size and the time it was written."""
+
+    size: int
+    modified: datetime
 
 
-class BlobWriter:
-    """One blob in flight: bytes go to a file in tmp/ and into the digests; `commit` renames it into objects/.
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """An entry under the store's blobs: its name, where it is (for messages), and whether it is placed and named
+    as a blob (<aa>/<sha256>)."""
 
-    Until `commit` succeeds nothing is visible under objects/; `abort` (or leaving the `with` block
-    without committing) deletes the temporary file.
-    """
+    name: str
+    where: str
+    is_blob: bool
 
-    def __init__(self, store: ObjectStore, *, max_size: int | None = None, expected_sha256: str | None = None):
-        self._store = store
+
+@dataclass(frozen=True, slots=True)
+class Leftover:
+    """Something an upload left behind (a temporary object, an unfinished multipart upload), for gc."""
+
+    where: str
+    size: int
+    handle: Any
+
+
+def blob_key(sha256: str) -> str:
+    """A blob's place relative to the store's root of blobs: <aa>/<sha256>."""
+    parse_sha256(sha256)
+    return f"{sha256[:2]}/{sha256}"
+
+
+def named_as_blob(relative: str) -> bool:
+    prefix, _, name = relative.partition("/")
+    return SHA256_RE.fullmatch(name) is not None and prefix == name[:2]
+
+
+class BlobWriter(ABC):
+    """One blob in flight: bytes go to a temporary object and into the digests; `commit` moves them to the
+    content address once the digest is checked. Until then nothing is visible under a content address; `abort`
+    (or leaving the `with` block without committing) removes the temporary object."""
+
+    def __init__(self, *, max_size: int | None = None, expected_sha256: str | None = None):
         self._max_size = max_size
         self._expected = expected_sha256
         self._digests = StreamDigests(max_size)
         self.size = 0
-        fd, name = tempfile.mkstemp(dir=store.tmp_dir, prefix="upload-")
-        # Blobs are public bytes: readable by every process that serves the store, not only their writer.
-        os.fchmod(fd, BLOB_MODE)
-        self._file = os.fdopen(fd, "wb")
-        self._tmp_path = Path(name)
         self._done = False
+
+    @abstractmethod
+    def _write(self, chunk: bytes) -> None: ...
+
+    @abstractmethod
+    def _finish(self, sha256: str) -> bool:
+        """Make the bytes written durable under the content address `sha256`; False when it held them already."""
+
+    @abstractmethod
+    def _discard(self) -> None:
+        """Remove the temporary object; nothing is left of this upload."""
 
     def write(self, chunk: bytes) -> None:
         self.size += len(chunk)
         if self._max_size is not None and self.size > self._max_size:
             raise TooLarge("upload.too_large", f"the upload is larger than the limit of {self._max_size} bytes")
-        self._file.write(chunk)
+        self._write(chunk)
         self._digests.update(chunk)
 
     def commit(self) -> StoredBlob:
@@ -81,32 +120,20 @@ class BlobWriter:
                 f"the body hashes to {digest}, not to the {self._expected} "
                 "that X-Content-SHA256 promised; nothing was kept",
             )
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
         digests = self._digests.finish()
-        target = self._store.path(digest)
-        if target.exists():
-            self._discard()
-            return StoredBlob(digests, created=False)
-        if not target.parent.is_dir():
-            target.parent.mkdir(exist_ok=True)
-            fsync_directory(target.parent.parent)
-        os.replace(self._tmp_path, target)
-        fsync_directory(target.parent)
+        try:
+            created = self._finish(digest)
+        except BaseException:
+            self.abort()
+            raise
         self._done = True
-        return StoredBlob(digests, created=True)
+        return StoredBlob(digests, created=created)
 
     def abort(self) -> None:
         if not self._done:
+            self._done = True
             self._digests.close()
-            self._file.close()
             self._discard()
-
-    def _discard(self) -> None:
-        self._done = True
-        with contextlib.suppress(FileNotFoundError):
-            self._tmp_path.unlink()
 
     def __enter__(self) -> BlobWriter:
         return self
@@ -115,32 +142,59 @@ class BlobWriter:
         self.abort()
 
 
-class ObjectStore:
-    def __init__(self, root: Path):
-        self.root = root
-        self.objects_dir = root / "objects"
-        self.tmp_dir = root / "tmp"
+class ObjectStore(ABC):
+    """Blobs by their sha256, wherever they are kept."""
 
-    def ensure_dirs(self) -> None:
-        self.objects_dir.mkdir(parents=True, exist_ok=True)
-        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+    url: str
 
-    def path(self, sha256: str) -> Path:
-        parse_sha256(sha256)
-        return self.objects_dir / sha256[:2] / sha256
+    @abstractmethod
+    def check(self) -> None:
+        """Raise `Unavailable` with a clear message when the store cannot be used (unreachable, refused, missing)."""
+
+    @abstractmethod
+    def writer(self, *, max_size: int | None = None, expected_sha256: str | None = None) -> BlobWriter: ...
+
+    @abstractmethod
+    def stat(self, sha256: str) -> BlobStat | None:
+        """The blob's size and time, None when it is not there."""
+
+    @abstractmethod
+    def open(self, sha256: str) -> BinaryIO:
+        """The blob's bytes to read; FileNotFoundError when it is not there."""
+
+    @abstractmethod
+    def chunks_async(self, sha256: str, first: int, end: int) -> AsyncIterator[bytes]:
+        """Bytes first..end (exclusive) of the blob, in chunks, for a download."""
+
+    @abstractmethod
+    def listing(self) -> Iterator[Listed]:
+        """Everything under the store's blobs, named like a blob or not."""
+
+    @abstractmethod
+    def remove(self, sha256: str) -> int | None:
+        """Remove the blob; its size, None when it was not there."""
+
+    @abstractmethod
+    def leftovers(self, older_than_seconds: float) -> Iterator[Leftover]:
+        """What uploads left behind and no upload still writes (older than the given age)."""
+
+    @abstractmethod
+    def remove_leftover(self, leftover: Leftover) -> None: ...
+
+    def local_path(self, sha256: str) -> Path | None:
+        """The blob's file, for a store that keeps files; None elsewhere."""
+        return None
+
+    def presigned_url(self, sha256: str, expires: timedelta) -> str | None:
+        """A URL that lets anyone GET the blob until `expires` from now; None for a store that cannot sign."""
+        return None
 
     def exists(self, sha256: str) -> bool:
-        return self.path(sha256).is_file()
+        return self.stat(sha256) is not None
 
     def size(self, sha256: str) -> int | None:
-        try:
-            return self.path(sha256).stat().st_size
-        except FileNotFoundError:
-            return None
-
-    def writer(self, *, max_size: int | None = None, expected_sha256: str | None = None) -> BlobWriter:
-        self.ensure_dirs()
-        return BlobWriter(self, max_size=max_size, expected_sha256=expected_sha256)
+        found = self.stat(sha256)
+        return found.size if found is not None else None
 
     def put_stream(
         self, chunks: Iterable[bytes], *, max_size: int | None = None, expected_sha256: str | None = None
@@ -150,47 +204,77 @@ class ObjectStore:
                 writer.write(chunk)
             return writer.commit()
 
-    def open(self, sha256: str) -> BinaryIO:
-        """The blob's bytes to read; FileNotFoundError when it is not there."""
-        return self.path(sha256).open("rb")
-
-    @contextlib.contextmanager
-    def mapped(self, sha256: str) -> Iterator[memoryview]:
-        """The blob's bytes as one buffer, mapped from the file rather than read into memory (a signature over
-        a whole file needs the whole file at once)."""
-        with self.open(sha256) as source:
-            if os.fstat(source.fileno()).st_size == 0:
-                yield memoryview(b"")
-                return
-            with mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ) as mapping, memoryview(mapping) as view:
-                yield view
-
     def put_file(self, path: Path) -> StoredBlob:
         with path.open("rb") as source:
             return self.put_stream(iter(lambda: source.read(CHUNK_SIZE), b""))
 
+    def chunks(self, sha256: str) -> Iterator[bytes]:
+        with self.open(sha256) as source:
+            yield from iter(lambda: source.read(CHUNK_SIZE), b"")
+
+    def digests(self, sha256: str) -> Digests:
+        """All digests of the blob's bytes, read now; FileNotFoundError when it is not there."""
+        found = self.stat(sha256)
+        digests = StreamDigests(found.size if found is not None else None)
+        try:
+            for chunk in self.chunks(sha256):
+                digests.update(chunk)
+            return digests.finish()
+        finally:
+            digests.close()
+
     def hash_file(self, sha256: str) -> str:
         digest = hashlib.sha256()
-        with self.path(sha256).open("rb") as source:
-            for chunk in iter(lambda: source.read(CHUNK_SIZE), b""):
-                digest.update(chunk)
+        for chunk in self.chunks(sha256):
+            digest.update(chunk)
         return digest.hexdigest()
 
-    def iter_blobs(self) -> Iterator[tuple[str, Path]]:
-        """Every file under objects/ that is named like a blob, with its path."""
-        if not self.objects_dir.is_dir():
-            return
-        for prefix in sorted(self.objects_dir.iterdir()):
-            if not prefix.is_dir():
-                continue
-            for path in sorted(prefix.iterdir()):
-                yield path.name, path
+    def many_digests(self, sha256s: Iterable[tuple[K, str]], workers: int = 2) -> Iterator[tuple[K, Digests | None]]:
+        """The digests of many blobs, in order, a few read at once; None for a blob that is not there."""
 
-    def stale_tmp_files(self, older_than_seconds: float) -> Iterator[Path]:
-        if not self.tmp_dir.is_dir():
-            return
-        cutoff = time.time() - older_than_seconds
-        for path in self.tmp_dir.iterdir():
-            with contextlib.suppress(FileNotFoundError):
-                if path.is_file() and path.stat().st_mtime < cutoff:
-                    yield path
+        def one(sha256: str) -> Digests | None:
+            try:
+                return self.digests(sha256)
+            except FileNotFoundError:
+                return None
+
+        with ThreadPoolExecutor(workers, thread_name_prefix="digests") as pool:
+            pending: list[tuple[K, Any]] = []
+            for key, sha256 in sha256s:
+                pending.append((key, pool.submit(one, sha256)))
+                if len(pending) >= FILES_IN_FLIGHT:
+                    done_key, future = pending.pop(0)
+                    yield done_key, future.result()
+            for key, future in pending:
+                yield key, future.result()
+
+    @contextlib.contextmanager
+    def mapped(self, sha256: str) -> Iterator[memoryview]:
+        """The blob's bytes as one buffer, mapped from a file rather than read into memory (a signature over a
+        whole file needs the whole file at once). A store without files copies the blob to a temporary one."""
+        with tempfile.TemporaryFile(prefix="blob-") as copy:
+            for chunk in self.chunks(sha256):
+                copy.write(chunk)
+            copy.flush()
+            if copy.tell() == 0:
+                yield memoryview(b"")
+                return
+            with mmap.mmap(copy.fileno(), 0, access=mmap.ACCESS_READ) as mapping, memoryview(mapping) as view:
+                yield view
+
+
+def open_objects(url: str | None, store_root: Path) -> ObjectStore:
+    """The object store a URL names: `file://DIR`, `s3://BUCKET/PREFIX`, or (None) the store's own objects/."""
+    from dist.persistence.file_objects import FileObjects
+
+    if url is None or url == "":
+        return FileObjects(store_root / "objects")
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme == "file" and rest:
+        return FileObjects(Path(rest))
+    if sep and scheme == "s3" and rest:
+        from dist.persistence.s3_objects import S3Objects
+
+        bucket, _, prefix = rest.partition("/")
+        return S3Objects.from_environment(bucket, prefix.strip("/"), os.environ)
+    raise Invalid("objects.bad_url", f"{url!r} is not an object store URL: use file://DIR or s3://BUCKET/PREFIX")

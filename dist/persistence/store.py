@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dist.domain.errors import Unavailable
 from dist.persistence.db import make_engine, session_factories, sqlite_url
-from dist.persistence.objects import ObjectStore
+from dist.persistence.objects import ObjectStore, open_objects
 from dist.persistence.uow import UnitOfWork, utc_now
 
 DEFAULT_STORE = "./dist-store"
@@ -56,17 +56,25 @@ def head_revision() -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class StoreLocation:
-    """A store directory and the database that holds its records (its own dist.db unless a URL is given)."""
+    """A store directory, the database that holds its records (its own dist.db unless a URL is given) and the
+    object store that holds its blobs (its own objects/ unless a URL is given)."""
 
     root: Path
     database_url: str | None = None
+    objects_url: str | None = None
 
     @classmethod
-    def resolve(cls, store: str | os.PathLike[str] | None = None, database_url: str | None = None) -> StoreLocation:
-        """From explicit values, else DIST_STORE and DIST_DATABASE_URL, else ./dist-store."""
+    def resolve(
+        cls,
+        store: str | os.PathLike[str] | None = None,
+        database_url: str | None = None,
+        objects_url: str | None = None,
+    ) -> StoreLocation:
+        """From explicit values, else DIST_STORE, DIST_DATABASE_URL and DIST_OBJECTS, else ./dist-store."""
         root = store if store is not None else os.environ.get("DIST_STORE") or DEFAULT_STORE
         url = database_url if database_url is not None else os.environ.get("DIST_DATABASE_URL") or None
-        return cls(Path(root), url)
+        objects = objects_url if objects_url is not None else os.environ.get("DIST_OBJECTS") or None
+        return cls(Path(root), url, objects)
 
     @property
     def embedded(self) -> bool:
@@ -84,12 +92,20 @@ class StoreLocation:
     def url(self) -> str:
         return self.database_url or sqlite_url(str(self.db_path))
 
-    def objects(self) -> ObjectStore:
-        return ObjectStore(self.root)
+    @property
+    def tmp_dir(self) -> Path:
+        return self.root / "tmp"
 
-    def prepare(self) -> None:
+    def objects(self) -> ObjectStore:
+        return open_objects(self.objects_url, self.root)
+
+    def prepare(self) -> ObjectStore:
+        """Create the store's directory and check its object store (`Unavailable` when it cannot be used)."""
         self.root.mkdir(parents=True, exist_ok=True)
-        self.objects().ensure_dirs()
+        self.tmp_dir.mkdir(exist_ok=True)
+        objects = self.objects()
+        objects.check()
+        return objects
 
     def engine(self) -> Engine:
         return make_engine(self.url)
@@ -182,10 +198,16 @@ def _revision_of(location: StoreLocation) -> str | None:
 class Store:
     """An open store: its engine, session factories and blobs. Hands out units of work."""
 
-    def __init__(self, location: StoreLocation, engine: Engine, clock: Callable[[], datetime] = utc_now):
+    def __init__(
+        self,
+        location: StoreLocation,
+        engine: Engine,
+        clock: Callable[[], datetime] = utc_now,
+        objects: ObjectStore | None = None,
+    ):
         self.location = location
         self.engine = engine
-        self.objects = location.objects()
+        self.objects = objects if objects is not None else location.objects()
         self.clock = clock
         self._read: sessionmaker[Session]
         self._write: sessionmaker[Session]
@@ -200,8 +222,10 @@ class Store:
 
 def open_store(location: StoreLocation, *, clock: Callable[[], datetime] = utc_now) -> Store:
     """Open a store, creating it when new. An embedded store's schema is brought to head; another database
-    must already be at head (`dist db upgrade`). A legacy db.json is imported on first load."""
-    location.prepare()
+    must already be at head (`dist db upgrade`). A legacy db.json is imported on first load. An object store that
+    cannot be used (unreachable, refusing the credentials, no such bucket) is `Unavailable` here, before anything
+    is served or written."""
+    objects = location.prepare()
     if location.awaits_first_import:
         location.import_legacy_into_new_database(upgrade_to_head)
     engine = location.engine()
@@ -214,9 +238,9 @@ def open_store(location: StoreLocation, *, clock: Callable[[], datetime] = utc_n
                     "the database schema is not at the current version; run `dist --database-url URL db upgrade` "
                     "(or `DIST_DATABASE_URL=URL alembic upgrade head` from the dist source tree)",
                 )
-            upgrade_to_head(engine, location.objects())
+            upgrade_to_head(engine, objects)
         location.import_legacy_if_present(engine)
     except BaseException:
         engine.dispose()
         raise
-    return Store(location, engine, clock)
+    return Store(location, engine, clock, objects)

@@ -6,7 +6,6 @@ from collections.abc import Iterable, Sequence
 
 from dist.domain.entities import Artifact, Blob
 from dist.domain.errors import Invalid
-from dist.persistence.digests import file_digests
 from dist.persistence.uow import UnitOfWork
 
 
@@ -46,7 +45,7 @@ def require(uow: UnitOfWork, sha256: str, *, filename: str) -> Blob:
     blob = uow.blobs.get(sha256)
     if blob is not None and blob.sha512 is not None and blob.sha1 is not None:
         return blob
-    digests = file_digests(uow.objects.path(sha256))
+    digests = uow.objects.digests(sha256)
     if digests.sha256 != sha256:
         raise Invalid("object.corrupt", f"the blob {sha256} (for {filename!r}) is damaged: its bytes hash otherwise")
     filled = Blob(

@@ -1,4 +1,5 @@
-"""Store maintenance: verify, gc, import from and export to the legacy format.
+"""Store maintenance: verify, gc, import from and export to the legacy format, copying blobs to another object
+store.
 
 Long work reports through a `progress(task, done, total)` callback; only the CLI draws it.
 """
@@ -10,17 +11,16 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from dist.domain.errors import Invalid, NotFound
-from dist.domain.values import SHA256_RE
-from dist.persistence.digests import file_digests
-from dist.persistence.legacy.blobs import transfer_blobs
+from dist.persistence.file_objects import FileObjects, fsync_directory
+from dist.persistence.legacy.blobs import copy_blob, transfer_blobs
 from dist.persistence.legacy.exporter import snapshot, write_document
 from dist.persistence.legacy.loader import Loader, LoadReport, lock_for_import, refuse_unless_empty
 from dist.persistence.maintenance import MaintenanceRepository, Progress, no_progress
-from dist.persistence.objects import ObjectStore, fsync_directory
+from dist.persistence.objects import ObjectStore
 from dist.persistence.uow import UnitOfWork
 
 LEGACY_FILE = "db.json"
@@ -76,11 +76,6 @@ class GcReport:
         return sum(r.size for r in self.removed)
 
 
-def _is_blob(name: str, path: Path) -> bool:
-    """A regular file at objects/<aa>/<sha256>, as the object store writes them."""
-    return SHA256_RE.fullmatch(name) is not None and path.parent.name == name[:2] and path.is_file()
-
-
 def verify(uow: UnitOfWork, *, progress: Progress = no_progress) -> VerifyReport:
     """Re-hash every blob and check its row (size, SHA-512, SHA-1), that every row has its file, that every
     artifact's blob is there with its size, and that every reference between records holds. Reports each
@@ -99,18 +94,18 @@ def verify(uow: UnitOfWork, *, progress: Progress = no_progress) -> VerifyReport
 
 def _check_blobs(uow: UnitOfWork, report: VerifyReport, progress: Progress) -> None:
     objects = uow.objects
-    total = sum(1 for _ in objects.iter_blobs())
-    for done, (name, path) in enumerate(objects.iter_blobs(), start=1):
+    total = sum(1 for _ in objects.listing())
+    for done, entry in enumerate(objects.listing(), start=1):
         if done % PROGRESS_EVERY == 0 or done == total:
             progress("hashing blobs", done, total)
-        if not _is_blob(name, path):
-            where = path.relative_to(objects.root)
+        name = entry.name
+        if not entry.is_blob:
             report.problems.append(
-                Problem("stray_file", f"{where} is not a blob: blobs are files at objects/<aa>/<sha256>")
+                Problem("stray_file", f"{entry.where} is not a blob: blobs are files at objects/<aa>/<sha256>")
             )
             continue
         try:
-            digests = file_digests(path)
+            digests = objects.digests(name)
         except FileNotFoundError:
             continue  # removed by a concurrent gc
         except OSError as error:
@@ -165,61 +160,82 @@ def _check_artifacts(
 def gc(uow: UnitOfWork, *, dry_run: bool = False, grace_seconds: float = GC_GRACE_SECONDS) -> GcReport:
     """Remove blobs no artifact references, with their rows, once their last upload (`blobs.created_at`; the
     file's time for a blob without a row) is older than the grace period, so uploads waiting to be published are
-    kept; and stale files in tmp/. A dry run only reports what would go."""
+    kept; and what uploads left behind (stale temporary objects, unfinished multipart uploads). A dry run only
+    reports what would go."""
     report = GcReport(dry_run=dry_run)
     objects = uow.objects
-    candidates: list[tuple[str, Path]] = []
+    candidates: list[str] = []
     with uow.read():
         repository = MaintenanceRepository(uow.session)
         cutoff = uow.clock() - timedelta(seconds=grace_seconds)
-        for name, path in objects.iter_blobs():
-            if _is_blob(name, path) and _older(uow, name, path, cutoff) and not repository.is_referenced(name):
-                candidates.append((name, path))
-        # Rows whose file is gone (removed by hand, or by a gc cut short before its commit) go too.
+        for entry in objects.listing():
+            name = entry.name
+            if entry.is_blob and _older(uow, objects, name, cutoff) and not repository.is_referenced(name):
+                candidates.append(name)
+        # Rows whose blob is gone (removed by hand, or by a gc cut short before its commit) go too.
         candidates += [
-            (sha256, objects.path(sha256))
+            sha256
             for sha256 in repository.unreferenced_blob_rows()
-            if not objects.exists(sha256) and _older(uow, sha256, objects.path(sha256), cutoff)
+            if not objects.exists(sha256) and _older(uow, objects, sha256, cutoff)
         ]
     if candidates:
         # The write lock keeps a publish from referencing a blob between the second look and its removal.
         with uow.write():
             repository = MaintenanceRepository(uow.session)
-            for name, path in candidates:
-                if repository.is_referenced(name) or not _older(uow, name, path, cutoff):
+            for name in candidates:
+                if repository.is_referenced(name) or not _older(uow, objects, name, cutoff):
                     continue
-                size = _remove(path, dry_run)
+                size = objects.size(name) if dry_run else objects.remove(name)
                 if size is not None:
                     report.removed.append(Removed("blob", name, size))
                 if not dry_run:
                     uow.blobs.remove(name)
             uow.commit()
-    for path in objects.stale_tmp_files(grace_seconds):
-        size = _remove(path, dry_run)
-        if size is not None:
-            report.removed.append(Removed("tmp", str(path.relative_to(objects.root)), size))
+    for leftover in list(objects.leftovers(grace_seconds)):
+        if not dry_run:
+            objects.remove_leftover(leftover)
+        report.removed.append(Removed("tmp", leftover.where, leftover.size))
     return report
 
 
-def _older(uow: UnitOfWork, sha256: str, path: Path, cutoff: datetime) -> bool:
+def _older(uow: UnitOfWork, objects: ObjectStore, sha256: str, cutoff: datetime) -> bool:
     uploaded = uow.blobs.created_at(sha256)
     if uploaded is not None:
         return uploaded < cutoff
-    try:
-        return datetime.fromtimestamp(path.stat().st_mtime, UTC) < cutoff
-    except FileNotFoundError:
-        return False
+    found = objects.stat(sha256)
+    return found is not None and found.modified < cutoff
 
 
-def _remove(path: Path, dry_run: bool) -> int | None:
-    """The size of the file removed (or that would be), None when it is already gone."""
-    try:
-        size = path.stat().st_size
-        if not dry_run:
-            path.unlink()
-    except FileNotFoundError:
-        return None
-    return size
+@dataclass
+class CopyReport:
+    """What `copy_objects` did: blobs copied (and their bytes), and blobs the target held already."""
+
+    target: str
+    copied: int = 0
+    bytes_copied: int = 0
+    present: int = 0
+
+
+def copy_objects(uow: UnitOfWork, target: ObjectStore, *, progress: Progress = no_progress) -> CopyReport:
+    """Copy every blob of this store's object store into `target` (a directory or a bucket), each streamed and its
+    digest checked on the way: a damaged blob is `object.corrupt` and is not copied. Blobs `target` holds already
+    are skipped, so a copy cut short resumes where it stopped. Records are untouched: serve the store with
+    `--objects` naming `target` once it is done."""
+    source = uow.objects
+    target.check()
+    if target.url == source.url:
+        raise Invalid("objects.same_store", f"{target.url} is this store's own object store; copy to another one")
+    report = CopyReport(target.url)
+    names = [entry.name for entry in source.listing() if entry.is_blob]
+    for done, sha256 in enumerate(names, start=1):
+        if copy_blob(source, target, sha256):
+            report.copied += 1
+            report.bytes_copied += target.size(sha256) or 0
+        else:
+            report.present += 1
+        if done % PROGRESS_EVERY == 0 or done == len(names):
+            progress("copying blobs", done, len(names))
+    return report
 
 
 def _legacy_document(source: Path) -> Path:
@@ -237,10 +253,11 @@ def import_legacy(uow: UnitOfWork, source: Path, *, progress: Progress = no_prog
         connection = uow.session.connection()
         lock_for_import(connection)
         refuse_unless_empty(connection, "the store")
-        report = Loader(connection, ObjectStore(source), progress).load(document)
+        legacy = FileObjects(source / "objects")
+        report = Loader(connection, legacy, progress).load(document)
         # The blobs go in before the commit: once the records are visible, so is every blob they name.
         shas = MaintenanceRepository(uow.session).referenced_blobs()
-        transfer_blobs(ObjectStore(source), uow.objects, shas, progress)
+        transfer_blobs(legacy, uow.objects, shas, progress)
         uow.commit()
     return report
 
@@ -252,7 +269,7 @@ def export(uow: UnitOfWork, target: Path, *, progress: Progress = no_progress) -
         raise Invalid("export.target_not_empty", f"{target} is not an empty directory; export into a new one")
     created = not target.exists()
     target.mkdir(parents=True, exist_ok=True)
-    exported = ObjectStore(target)
+    exported = FileObjects(target / "objects")
     try:
         with uow.read():
             connection = snapshot(uow.session)

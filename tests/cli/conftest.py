@@ -102,7 +102,7 @@ def snapshot(location: StoreLocation) -> dict[str, Any]:
                 render_channel(c) for c in channels.list_channels(store.uow(), app["slug"])
             ]
         state["audit"] = [render_audit_event(e) for e in audit.list_events(store.uow())]
-        state["blobs"] = sorted(name for name, _ in store.objects.iter_blobs())
+        state["blobs"] = sorted(entry.name for entry in store.objects.listing())
         return state
     finally:
         store.close()

@@ -13,7 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from dist.http.app import create_app
-from dist.http.downloads import SEND_CHUNK
+from dist.persistence.file_objects import SEND_CHUNK
 from dist.persistence.store import Store
 from tests.http.conftest import SMALL_UPLOAD_CAP, publish
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dist.domain.errors import DistError
-from dist.persistence.objects import ObjectStore
+from dist.persistence.file_objects import FileObjects as ObjectStore
 
 
 def files(directory: Path) -> list[Path]:
@@ -18,7 +18,7 @@ def files(directory: Path) -> list[Path]:
 
 @pytest.fixture
 def objects(tmp_path: Path) -> ObjectStore:
-    return ObjectStore(tmp_path)
+    return ObjectStore(tmp_path / "objects")
 
 
 def test_identical_bytes_are_stored_once(objects: ObjectStore, tmp_path: Path) -> None:

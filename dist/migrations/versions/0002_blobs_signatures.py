@@ -74,14 +74,15 @@ def referenced(connection: sa.Connection) -> Iterator[tuple[str, int]]:
 
 
 def fill_blobs(connection: sa.Connection) -> None:
-    from dist.persistence.digests import many_file_digests
+    from dist.persistence.file_objects import FileObjects
     from dist.persistence.objects import ObjectStore
 
     objects: ObjectStore | None = context.config.attributes.get("objects")
     total = connection.scalar(sa.select(sa.func.count(sa.distinct(artifacts.c.sha256)))) or 0
-    visible = objects is not None and objects.objects_dir.is_dir()
+    # A bucket is there once the store opened it (it checks the bucket); a directory may not be.
+    visible = objects is not None and (not isinstance(objects, FileObjects) or objects.objects_dir.is_dir())
     if total and not visible:
-        where = f"{objects.objects_dir} does not exist" if objects is not None else "no store was given"
+        where = f"{objects.url} does not exist" if objects is not None else "no store was given"
         say(
             f"0002: {where}, so the SHA-512 and SHA-1 of {total} blobs are left for dist to compute on first need; "
             "upgrade with `-x store=DIR` (the store holding objects/) to fill them now"
@@ -92,14 +93,19 @@ def fill_blobs(connection: sa.Connection) -> None:
         now = now.replace(tzinfo=None)
     sizes: dict[str, int] = {}
 
-    def paths() -> Iterator[tuple[str, str]]:
+    def shas() -> Iterator[tuple[str, str]]:
         for sha256, size in referenced(connection):
             sizes[sha256] = size
-            yield sha256, os.fspath(objects.path(sha256)) if objects is not None and visible else ""
+            yield sha256, sha256
 
+    found = (
+        objects.many_digests(shas())
+        if objects is not None and visible
+        else ((sha256, None) for sha256, _ in shas())
+    )
     rows: list[dict[str, object]] = []
     missing = done = 0
-    for sha256, digests in many_file_digests(paths()):
+    for sha256, digests in found:
         size = sizes.pop(sha256)
         if digests is None:
             missing += 1
@@ -124,7 +130,7 @@ def fill_blobs(connection: sa.Connection) -> None:
         sys.stderr.write("\n")
     if missing and objects is not None and visible:
         say(
-            f"0002: {missing} of {total} blobs are not in {objects.objects_dir}; their SHA-512 and SHA-1 are left "
+            f"0002: {missing} of {total} blobs are not in {objects.url}; their SHA-512 and SHA-1 are left "
             "for dist to compute on first need (`dist store verify` lists missing blobs)"
         )
 

@@ -21,6 +21,7 @@ from sqlalchemy.pool import StaticPool
 
 from dist.domain.errors import Conflict
 from dist.persistence.db import WRITE_OPTION, make_engine, sqlite_url
+from dist.persistence.file_objects import FileObjects, fsync_directory
 from dist.persistence.legacy.blobs import fsync_file
 from dist.persistence.legacy.loader import (
     Loader,
@@ -29,7 +30,6 @@ from dist.persistence.legacy.loader import (
     document_counts,
     lock_for_import,
 )
-from dist.persistence.objects import fsync_directory
 
 if TYPE_CHECKING:
     from dist.persistence.store import StoreLocation
@@ -47,7 +47,7 @@ def _import_or_finish(location: StoreLocation, connection: Connection) -> bool:
         return False
     counts = database_counts(connection)
     if not any(counts.values()):
-        report: LoadReport = Loader(connection, location.objects()).load(location.legacy_path)
+        report: LoadReport = Loader(connection, FileObjects(location.root / "objects")).load(location.legacy_path)
         for warning in report.warnings:
             log.warning("%s", warning)
         return True
@@ -90,9 +90,8 @@ def _build_unjournaled(engine: Engine) -> None:
 def import_into_new_database(location: StoreLocation, migrate: Callable[[Engine], None]) -> None:
     """Create an embedded store's dist.db from its db.json: build the schema (`migrate`) and import into a
     temporary file, and link it into place only when complete. Nothing is left behind when the import fails."""
-    objects = location.objects()
-    objects.ensure_dirs()
-    fd, name = tempfile.mkstemp(dir=objects.tmp_dir, prefix="import-", suffix=".db")
+    location.tmp_dir.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=location.tmp_dir, prefix="import-", suffix=".db")
     os.close(fd)
     temp = Path(name)
     try:

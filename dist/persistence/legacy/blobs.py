@@ -1,4 +1,5 @@
-"""Moving blobs between stores: hard links where the two share a filesystem, durable copies elsewhere.
+"""Moving blobs between stores: hard links where two directories share a filesystem, durable copies elsewhere,
+and streamed copies, each digest checked, to and from a bucket.
 
 Blobs are immutable and content-addressed, so a link is as good as a copy and costs no bytes.
 """
@@ -13,10 +14,11 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from dist.domain.errors import NotFound
+from dist.domain.errors import Invalid, NotFound
 from dist.domain.values import parse_sha256
+from dist.persistence.file_objects import FileObjects, fsync_directory
 from dist.persistence.maintenance import Progress, no_progress
-from dist.persistence.objects import ObjectStore, fsync_directory
+from dist.persistence.objects import ObjectStore
 
 PROGRESS_EVERY = 500
 
@@ -43,11 +45,45 @@ def _copy(source: Path, target: Path, tmp_dir: Path) -> None:
             os.unlink(name)
 
 
+def _missing(sha256: str, source: ObjectStore) -> NotFound:
+    return NotFound(
+        "object.missing",
+        f"the blob {sha256} is missing from {source.url}, and records reference it "
+        "(`dist store verify` lists every problem)",
+    )
+
+
+def copy_blob(source: ObjectStore, target: ObjectStore, sha256: str) -> bool:
+    """Stream one blob from `source` into `target`, checking its digest on the way; False when `target` held it
+    already. A blob whose bytes hash otherwise is `object.corrupt` and is not copied."""
+    if target.exists(sha256):
+        return False
+    try:
+        target.put_stream(source.chunks(sha256), expected_sha256=sha256)
+    except FileNotFoundError:
+        raise _missing(sha256, source) from None
+    except Invalid as error:
+        if error.code != "upload.digest_mismatch":
+            raise
+        raise Invalid(
+            "object.corrupt", f"the blob {sha256} in {source.url} is damaged: its bytes hash otherwise; not copied"
+        ) from None
+    return True
+
+
 def transfer_blobs(
     source: ObjectStore, target: ObjectStore, sha256s: Iterable[str], progress: Progress = no_progress
 ) -> int:
     """Put each blob of `source` named in `sha256s` into `target` (those already there are kept); returns how
-    many were added. Each directory touched is fsynced once at the end."""
+    many were added. Between two directories each directory touched is fsynced once at the end; to or from a
+    bucket each blob is streamed and its digest checked."""
+    if not (isinstance(source, FileObjects) and isinstance(target, FileObjects)):
+        added = 0
+        for done, sha256 in enumerate(sha256s, start=1):
+            added += copy_blob(source, target, parse_sha256(sha256))
+            if done % PROGRESS_EVERY == 0:
+                progress("copying blobs", done, None)
+        return added
     target.ensure_dirs()
     # Plain string paths and one mkdir per prefix directory: this runs once per blob of a whole store, where
     # pathlib and a stat before each link would cost more than the links themselves.
@@ -88,11 +124,7 @@ def transfer_blobs(
         except FileNotFoundError:
             if os.path.exists(origin):
                 raise
-            raise NotFound(
-                "object.missing",
-                f"the blob {sha256} is missing from {source_dir}, and records reference it "
-                "(`dist store verify` lists every problem)",
-            ) from None
+            raise _missing(sha256, source) from None
         if new:
             touched.add(directory)
             added += 1

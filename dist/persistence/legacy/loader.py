@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, func, select, text
 
 from dist.domain.errors import Conflict, Invalid
+from dist.persistence.file_objects import FileObjects
 from dist.persistence.legacy.bulk import BulkInsert
 from dist.persistence.legacy.idsets import HashSet, IdMap, IdSet
 from dist.persistence.legacy.jsonstream import LegacyDocument
@@ -50,7 +51,6 @@ from dist.persistence.models import (
     TokenRow,
     WebhookRow,
 )
-from dist.persistence.objects import ObjectStore
 
 BATCH_SIZE = 5000
 PROGRESS_EVERY = 1000
@@ -122,7 +122,7 @@ def _used_twice(member: str, record_id: int) -> Invalid:
 class Loader:
     """One import: a db.json and its blobs (under `objects`) into the tables of `connection`."""
 
-    def __init__(self, connection: Connection, objects: ObjectStore, progress: Progress = no_progress):
+    def __init__(self, connection: Connection, objects: FileObjects, progress: Progress = no_progress):
         self.connection = connection
         self.objects_dir = os.fspath(objects.objects_dir)
         self.progress = progress
