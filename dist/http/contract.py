@@ -431,6 +431,7 @@ STATUS: dict[ErrorKind, int] = {
     ErrorKind.NOT_FOUND: 404,
     ErrorKind.CONFLICT: 409,
     ErrorKind.LENGTH_REQUIRED: 411,
+    ErrorKind.PRECONDITION_FAILED: 412,
     ErrorKind.TOO_LARGE: 413,
     ErrorKind.INVALID: 422,
     ErrorKind.RATE_LIMITED: 429,
