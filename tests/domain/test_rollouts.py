@@ -128,7 +128,7 @@ def test_preconditions() -> None:
 
 
 steps_strategy = st.lists(st.integers(1, 100), min_size=1, max_size=8, unique=True).map(
-    lambda s: sorted(s)[:-1] + [100]
+    lambda s: [*sorted(s)[:-1], 100]
 )
 offsets = st.lists(st.integers(0, 40 * 86400), min_size=2, max_size=12).map(sorted)
 

@@ -12,14 +12,15 @@ from sqlalchemy import inspect, text
 from dist.persistence.store import StoreLocation, alembic_config, open_store
 from dist.services import channels, releases, rollouts, webhooks
 from dist.services.releases import ArtifactSpec
-from tests.persistence.test_schema import Target, target  # noqa: F401  (the fixture)
+from tests.persistence.test_schema import Target
+from tests.persistence.test_schema import target as target  # the fixture, on every engine
 
 REVISION = "0005_rollouts"
 KEPT = ["apps", "releases", "artifacts", "channels", "channel_events", "tokens"]
 
 
-def rows(target: Target) -> dict[str, list[object]]:
-    engine = target.engine()
+def rows(database: Target) -> dict[str, list[object]]:
+    engine = database.engine()
     try:
         with engine.connect() as connection:
             found = {t: list(connection.execute(text(f"SELECT * FROM {t} ORDER BY id")).all()) for t in KEPT}
@@ -47,7 +48,10 @@ def fill(location: StoreLocation) -> None:
         store.close()
 
 
-def test_rollouts_downgrade_and_upgrade_a_filled_store(target: Target, tmp_path: Path) -> None:
+def test_rollouts_downgrade_and_upgrade_a_filled_store(
+    target: Target,
+    tmp_path: Path,
+) -> None:
     previous = ScriptDirectory.from_config(alembic_config()).get_revision(REVISION).down_revision
     assert previous == "0004_idempotency"
     location = StoreLocation(tmp_path / "store", None if target.url.startswith("sqlite") else target.url)
