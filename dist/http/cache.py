@@ -4,13 +4,18 @@ pool or the database, until anything is committed to the store.
 Every commit empties it: one made through this process (any request but GET or HEAD) as soon as it answers,
 one made elsewhere (the `dist` CLI, another distd) as the store's change watch reports it (see
 dist.persistence.changes), which is checked before each cached read. An answer is kept only when no change was
-seen while it was computed, so a read that raced a write never outlives it.
+seen while it was computed, so a read that raced a write never outlives it. An answer that holds only until a
+rollout's next step (a route says so with `keep_until`) is dropped at that instant, and answers that depend on
+the client (X-Dist-Client) are kept per client.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,6 +31,10 @@ FEEDS_PREFIX = "/feeds/"
 NOT_CACHED = "/artifacts/"
 NO_CACHE_PARAMETER = b"noCache="
 SAFE_METHODS = ("GET", "HEAD")
+# The request header that names a client for a rollout: answers differ by it, so keys do.
+CLIENT_HEADER = b"x-dist-client"
+# Where a route notes, in the request's scope, until when its answer holds (a rollout's next step).
+KEEP_UNTIL = "dist.keep_until"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +42,16 @@ class Answer:
     status: int
     headers: list[tuple[bytes, bytes]]
     body: bytes
+    # After this instant the answer is stale (a rollout has taken its next step); None: until the next change.
+    expires: datetime | None = None
+
+
+def keep_until(scope: MutableMapping[str, Any], when: datetime | None) -> None:
+    """Say that the answer being computed holds until `when` at most (None: no limit from this part of it)."""
+    if when is None:
+        return
+    earlier: datetime | None = scope.get(KEEP_UNTIL)
+    scope[KEEP_UNTIL] = when if earlier is None else min(earlier, when)
 
 
 class ReadCache:
@@ -42,6 +61,8 @@ class ReadCache:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self.watch: ChangeWatch | None = None
+        # The store's clock, which rollouts step by (set with the store when the server starts).
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.generation = 0
         self.hits = 0
         self._answers: OrderedDict[bytes, Answer] = OrderedDict()
@@ -62,6 +83,10 @@ class ReadCache:
 
     def get(self, key: bytes) -> Answer | None:
         answer = self._answers.get(key)
+        if answer is not None and answer.expires is not None and answer.expires <= self.clock():
+            del self._answers[key]
+            self._bytes -= len(answer.body) + len(key)
+            return None
         if answer is not None:
             self._answers.move_to_end(key)
             self.hits += 1
@@ -118,6 +143,10 @@ class ReadCacheMiddleware:
         key = path.encode() + b"?" + scope["query_string"]
         if path.startswith(FEEDS_PREFIX):
             key = feed_key(scope)
+        for name, value in scope["headers"]:
+            if name == CLIENT_HEADER:
+                key += b"#client=" + value
+                break
         answer = self.cache.get(key)
         if answer is not None:
             await send({"type": "http.response.start", "status": answer.status, "headers": answer.headers})
@@ -148,7 +177,8 @@ class ReadCacheMiddleware:
                 chunks.append(message.get("body", b""))
                 # Server errors (a database gone away) are never kept; neither are streamed answers.
                 if not message.get("more_body", False) and start["status"] < 500 and len(chunks) == 1:
-                    answer = Answer(start["status"], list(start.get("headers", [])), chunks[0])
+                    expires = scope.get(KEEP_UNTIL)
+                    answer = Answer(start["status"], list(start.get("headers", [])), chunks[0], expires)
                     # The change watch is polled again: a commit seen only now may predate this answer.
                     if self.cache.current() == generation:
                         self.cache.put(key, answer, generation)

@@ -46,6 +46,7 @@ ERRORS = {
     404: "No such app, release, channel, token, file or blob.",
     409: "The operation conflicts with the store's state.",
     411: "The body has no Content-Length.",
+    412: "If-Match names another version than the channel serves: nothing changed.",
     413: "The body is over the limit.",
     416: "The range lies outside the blob.",
     422: "A value is invalid; `field` names it.",

@@ -222,18 +222,25 @@ def served_release(uow: UnitOfWork, app: str, name: str, *, client: str | None =
         return channel, release
 
 
-def latest(
+def update_check(
     uow: UnitOfWork, app: str, name: str, *, platform: str, current: str | None = None, client: str | None = None
-) -> tuple[Release, Artifact] | None:
-    """The update check: the release the channel serves to `client` (see `served_release`) and its artifact
-    for `platform` (else `any`), or None when `current` is that version or newer. `artifact.not_found` when
-    there is nothing for the platform."""
+) -> tuple[Channel, tuple[Release, Artifact] | None]:
+    """The update check: the channel, and the release it serves to `client` (see `served_release`) with its
+    artifact for `platform` (else `any`), or None when `current` is that version or newer. `artifact.not_found`
+    when there is nothing for the platform."""
     parse_platform(platform)
     current_version = Version.parse(current) if current is not None else None
-    _, release = served_release(uow, app, name, client=client)
+    channel, release = served_release(uow, app, name, client=client)
     artifact = release.artifact_for(platform)
     if artifact is None:
         raise NotFound("artifact.not_found", f"{app} {release.version} on {name} has no artifact for {platform}")
     if current_version is not None and Version.parse(release.version) <= current_version:
-        return None
-    return release, artifact
+        return channel, None
+    return channel, (release, artifact)
+
+
+def latest(
+    uow: UnitOfWork, app: str, name: str, *, platform: str, current: str | None = None, client: str | None = None
+) -> tuple[Release, Artifact] | None:
+    """The update check's answer alone (see `update_check`)."""
+    return update_check(uow, app, name, platform=platform, current=current, client=client)[1]
