@@ -5,7 +5,7 @@ from __future__ import annotations
 from dist.cli import app
 from dist.cli.apps import app_app, init
 from dist.cli.audit import audit
-from dist.cli.channels import channel_app, promote, rollback
+from dist.cli.channels import channel_app, promote, rollback, rollout_app
 from dist.cli.db import db_app
 from dist.cli.login import login, logout
 from dist.cli.releases import publish, release_app
@@ -21,6 +21,7 @@ app.command(release_app)
 app.command(promote)
 app.command(rollback)
 app.command(channel_app)
+app.command(rollout_app)
 app.command(token_app)
 app.command(webhook_app)
 app.command(audit)

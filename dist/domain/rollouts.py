@@ -256,3 +256,24 @@ def check_expected(expected: str | None, current: str | None) -> None:
 
 def channel_etag(current: str | None) -> str:
     return f'"{current if current is not None else EMPTY}"'
+
+
+def schedule_as_rendered(
+    *,
+    percent: int,
+    steps: Sequence[int] | None,
+    every: str | None,
+    state: RolloutState,
+    next_step: datetime | None,
+    now: datetime,
+) -> Schedule:
+    """A schedule that renders at `now` as a rollout was rendered (percent, ramp, every, state, next step):
+    what a remote client rebuilds from an answer, so that it shows a rollout exactly as the server does."""
+    if steps is None or every is None:
+        return Schedule((percent,), None, now, halted_at=now if state is RolloutState.HALTED else None)
+    interval = parse_interval(every)
+    step = steps.index(percent) if percent in steps else 0
+    if next_step is not None:
+        return Schedule(tuple(steps), interval, next_step - interval * (step + 1))
+    started = now - interval * step
+    return Schedule(tuple(steps), interval, started, halted_at=now if state is RolloutState.HALTED else None)
