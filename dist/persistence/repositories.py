@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased
 from dist.domain.entities import App, Artifact, AuditEvent, Channel, ChannelEvent, Release, Token
 from dist.domain.enums import AuditAction, ChannelEventKind, ReleaseStatus, Scope
 from dist.domain.errors import Conflict
-from dist.domain.rollouts import Rollout, Schedule
+from dist.domain.rollouts import Rollout, Schedule, effective_percent
 from dist.domain.signatures import Signatures
 from dist.persistence.models import (
     AppRow,
@@ -432,9 +432,21 @@ class ChannelRepository:
         query = self._query().where(ChannelRow.app_id == app.id).order_by(ChannelRow.name)
         return [self._channel(*found) for found in self.session.execute(query)]
 
-    def serving(self, release: Release) -> list[str]:
-        query = select(ChannelRow.name).where(ChannelRow.release_id == release.id).order_by(ChannelRow.name)
-        return list(self.session.scalars(query))
+    def serving(self, release: Release, now: datetime) -> list[str]:
+        """The channels that serve `release` to some client at `now`: as their release, or as the base of a
+        rollout that has not reached 100%."""
+        names = set(self.session.scalars(select(ChannelRow.name).where(ChannelRow.release_id == release.id)))
+        query = (
+            select(ChannelRow.name, RolloutRow, ReleaseRow.version)
+            .join(RolloutRow, RolloutRow.channel_id == ChannelRow.id)
+            .join(ReleaseRow, ReleaseRow.id == RolloutRow.release_id)
+            .where(RolloutRow.base_release_id == release.id)
+        )
+        for name, row, version in self.session.execute(query):
+            rollout = _rollout(row, version, release.version)
+            if rollout is not None and effective_percent(rollout.schedule, now) < 100:
+                names.add(name)
+        return sorted(names)
 
     def create_if_absent(self, app: App, name: str, now: datetime) -> bool:
         values = {"app_id": app.id, "name": name, "release_id": None, "created_at": now, "updated_at": now}
