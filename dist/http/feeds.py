@@ -17,7 +17,7 @@ from dist.domain.feeds import electron, sparkle, squirrel, tauri
 from dist.domain.feeds.model import ChannelFeed, feed_release
 from dist.domain.values import Version, parse_platform
 from dist.http import contract
-from dist.http.cache import keep_until
+from dist.http.cache import Share, answered_for, keep_until
 from dist.http.context import call
 from dist.http.openapi import operation
 from dist.services import feeds
@@ -90,6 +90,13 @@ async def _channel_feed(
         client=client_id(request),
         self_bucketing=self_bucketing,
     )
+    # How the feed depends on the client asking: through its side of the rollout's share, or not at all.
+    rollout = served.channel.rollout
+    share = None
+    if served.percent is not None and rollout is not None:
+        share = Share(served.app.slug, served.channel.name, rollout.version, served.percent)
+    if share is not None or served.staging is None:
+        answered_for(request.scope, share)
     return _channel(request, served)
 
 

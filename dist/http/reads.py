@@ -14,7 +14,7 @@ from dist.domain.errors import Unavailable
 from dist.domain.render import render_app, render_artifact, render_channel, render_channel_event, render_release
 from dist.domain.rollouts import channel_etag, next_step_at
 from dist.http import contract
-from dist.http.cache import keep_until
+from dist.http.cache import Share, answered_for, keep_until
 from dist.http.context import answer, call, store
 from dist.http.openapi import operation
 from dist.persistence.store import current_revision, head_revision
@@ -39,8 +39,7 @@ def rendered_channels(request: Request, found: Iterable[Channel]) -> list[dict[s
 
 def client_id(request: Request, query: contract.UpdateCheckQuery) -> str | None:
     """The client's id for a rollout: `?client=`, else the X-Dist-Client header."""
-    given = contract.given(query.client)
-    return given if given is not None else request.headers.get("x-dist-client")
+    return contract.given(query.client) or request.headers.get("x-dist-client")
 
 
 @operation("get", "Whether the server and its database answer.", {200: contract.Health}, errors=())
@@ -123,7 +122,7 @@ async def channel_history(request: Request) -> Response:
 async def latest(request: Request) -> Response:
     slug, name = _param(request, "slug"), _param(request, "name")
     query = contract.decode_query(contract.UpdateCheckQuery, dict(request.query_params))
-    channel, found = await call(
+    checked = await call(
         request,
         channels.update_check,
         slug,
@@ -133,11 +132,17 @@ async def latest(request: Request) -> Response:
         client=client_id(request, query),
     )
     headers = {"Vary": "X-Dist-Client"}
-    if channel.rollout is not None:
-        keep_until(request.scope, next_step_at(channel.rollout.schedule, store(request).clock()))
-    if found is None:
+    # The answer holds until the rollout's next step, and depends on the client only through its side of the
+    # share; without a rollout, not at all.
+    keep_until(request.scope, checked.until)
+    share = None
+    rollout = checked.channel.rollout
+    if checked.percent is not None and rollout is not None:
+        share = Share(slug, name, rollout.version, checked.percent)
+    answered_for(request.scope, share)
+    if checked.found is None:
         return Response(status_code=204, headers=headers)
-    release, artifact = found
+    release, artifact = checked.found
     return answer(
         {"release": render_release(release), "artifact": render_artifact(release.app, release.version, artifact)},
         headers=headers,

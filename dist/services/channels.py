@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from dist.domain import rollouts
@@ -196,9 +197,24 @@ def history(uow: UnitOfWork, app: str, name: str) -> list[ChannelEvent]:
         return uow.channels.history(channel)
 
 
-def served_release(uow: UnitOfWork, app: str, name: str, *, client: str | None = None) -> tuple[Channel, Release]:
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """An update check's channel and answer, and how the answer depends on the client: `percent` is the share
+    of a rollout that the client was placed by (None: every client gets the same), `until` when it changes
+    by itself."""
+
+    channel: Channel
+    found: tuple[Release, Artifact] | None
+    percent: int | None = None
+    until: datetime | None = None
+
+
+def served_release(
+    uow: UnitOfWork, app: str, name: str, *, client: str | None = None
+) -> tuple[Channel, Release, int | None, datetime | None]:
     """What the channel serves to `client`: its release, or during a rollout the base for a client outside the
-    share (and for one without an id). `channel.empty` when it serves nothing."""
+    share (and for one without an id); with the rollout's share then and when it next grows (both None without
+    a rollout, or once it is complete). `channel.empty` when it serves nothing."""
     parse_slug(app)
     client = rollouts.parse_client_id(client)
     with uow.read():
@@ -211,36 +227,38 @@ def served_release(uow: UnitOfWork, app: str, name: str, *, client: str | None =
         if release is None:
             raise NotFound("channel.empty", f"{name} serves no release")
         rollout = channel.rollout
-        if rollout is not None and rollout.base_id is not None:
-            now = uow.clock()
-            if not rollouts.serve(
-                rollout.schedule, now, app=app, channel=name, version=rollout.version, client_id=client
-            ):
-                base = uow.releases.get_by_id(found, rollout.base_id)
-                assert base is not None
-                release = base
-        return channel, release
+        if rollout is None or rollout.base_id is None:
+            return channel, release, None, None
+        now = uow.clock()
+        percent = rollouts.effective_percent(rollout.schedule, now)
+        if percent >= 100:
+            return channel, release, None, None
+        if not rollouts.gets_new_release(percent, app, name, rollout.version, client):
+            base = uow.releases.get_by_id(found, rollout.base_id)
+            assert base is not None
+            release = base
+        return channel, release, percent, rollouts.next_step_at(rollout.schedule, now)
 
 
 def update_check(
     uow: UnitOfWork, app: str, name: str, *, platform: str, current: str | None = None, client: str | None = None
-) -> tuple[Channel, tuple[Release, Artifact] | None]:
-    """The update check: the channel, and the release it serves to `client` (see `served_release`) with its
-    artifact for `platform` (else `any`), or None when `current` is that version or newer. `artifact.not_found`
+) -> Checked:
+    """The update check: the release the channel serves to `client` (see `served_release`) and its artifact
+    for `platform` (else `any`), or None when `current` is that version or newer. `artifact.not_found`
     when there is nothing for the platform."""
     parse_platform(platform)
     current_version = Version.parse(current) if current is not None else None
-    channel, release = served_release(uow, app, name, client=client)
+    channel, release, percent, until = served_release(uow, app, name, client=client)
     artifact = release.artifact_for(platform)
     if artifact is None:
         raise NotFound("artifact.not_found", f"{app} {release.version} on {name} has no artifact for {platform}")
     if current_version is not None and Version.parse(release.version) <= current_version:
-        return channel, None
-    return channel, (release, artifact)
+        return Checked(channel, None, percent, until)
+    return Checked(channel, (release, artifact), percent, until)
 
 
 def latest(
     uow: UnitOfWork, app: str, name: str, *, platform: str, current: str | None = None, client: str | None = None
 ) -> tuple[Release, Artifact] | None:
     """The update check's answer alone (see `update_check`)."""
-    return update_check(uow, app, name, platform=platform, current=current, client=client)[1]
+    return update_check(uow, app, name, platform=platform, current=current, client=client).found

@@ -29,32 +29,31 @@ class Served:
     is_default: bool
     staging: Staging | None = None
     until: datetime | None = None
+    # The share that placed the client asking (None: the answer is the same for every client, or not bucketed).
+    percent: int | None = None
 
 
 def _for_client(
     uow: UnitOfWork, app: App, channel: Channel, release: Release, client: str | None, *, self_bucketing: bool
-) -> tuple[Release, Staging | None, datetime | None]:
+) -> tuple[Release, Staging | None, datetime | None, int | None]:
     """The release `channel` serves to `client` (inside a read): during a rollout, R to a client in the share and
     the base to the others, as the update check answers. An updater that buckets itself (`self_bucketing`)
     gets R with the staging it needs, when its format can say the share: else, without a client id, the base."""
     rollout = channel.rollout
     if rollout is None or rollout.base_id is None:
-        return release, None, None
+        return release, None, None, None
     now = uow.clock()
     until = rollouts.next_step_at(rollout.schedule, now)
     staging = staging_of(rollout, now)
     if staging is None:
-        return release, None, None
+        return release, None, None, None
     if self_bucketing and client is None:
-        return release, staging, until
-    in_share = rollouts.serve(
-        rollout.schedule, now, app=app.slug, channel=channel.name, version=rollout.version, client_id=client
-    )
-    if in_share:
-        return release, None, until
+        return release, staging, until, None
+    if rollouts.gets_new_release(staging.percent, app.slug, channel.name, rollout.version, client):
+        return release, None, until, staging.percent
     base = uow.releases.get_by_id(app, rollout.base_id)
     assert base is not None
-    return base, None, until
+    return base, None, until, staging.percent
 
 
 def default_channel(app: App) -> str:
@@ -86,10 +85,12 @@ def served(
             raise NotFound("channel.not_found", f"{app} has no channel {channel!r}")
         if release is None:
             raise NotFound("channel.empty", f"{chosen.name} serves no release")
-        release, staging, until = _for_client(uow, found, chosen, release, client, self_bucketing=self_bucketing)
+        release, staging, until, percent = _for_client(
+            uow, found, chosen, release, client, self_bucketing=self_bucketing
+        )
     # A feed never goes out without the digests its updater checks: those not computed yet are, now.
     blobs.ensure_digests(uow, release.artifacts)
-    return Served(found, chosen, release, chosen.name == default_channel(found), staging, until)
+    return Served(found, chosen, release, chosen.name == default_channel(found), staging, until, percent)
 
 
 def all_served(uow: UnitOfWork, app: str, *, client: str | None = None) -> tuple[App, list[Served]]:
@@ -104,10 +105,10 @@ def all_served(uow: UnitOfWork, app: str, *, client: str | None = None) -> tuple
             raise NotFound("app.not_found", f"there is no app {app!r}")
         chosen = []
         for channel, release in serving:
-            picked, staging, until = _for_client(uow, found, channel, release, client, self_bucketing=True)
+            picked, staging, until, _ = _for_client(uow, found, channel, release, client, self_bucketing=True)
             if staging is not None and staging.phase_seconds is None:
                 # Sparkle has no fixed share: without a client id, the base, as the update check answers.
-                picked, staging, until = _for_client(uow, found, channel, release, client, self_bucketing=False)
+                picked, staging, until, _ = _for_client(uow, found, channel, release, client, self_bucketing=False)
             chosen.append((channel, picked, staging, until))
     for _, release, _, _ in chosen:
         blobs.ensure_digests(uow, release.artifacts)

@@ -193,3 +193,25 @@ def test_preconditions_and_the_channel_etag(client: TestClient, store: Store, pu
     assert client.post(ROLLOUT, json={"action": "halt"}, headers=now).status_code == 200
     assert client.post("/api/apps/demo/channels/stable/rollback", json={}, headers=now).status_code == 200
     assert client.get("/api/apps/demo/channels/stable").headers["etag"] == '"1.0.0"'
+
+
+def test_new_clients_are_answered_from_the_cache_by_their_side_of_the_share(
+    client: TestClient, clock: Clock, publisher: dict[str, str]
+) -> None:
+    two_releases(client, publisher)
+    client.post(PROMOTE, json={"version": "2.0.0", "rollout": {"ramp": [30, 100], "every": "1h"}}, headers=publisher)
+    cache = client.app.state.read_cache  # type: ignore[attr-defined]
+    first = {c: served_version(client, c) for c in CLIENTS[:20]}
+    hits = cache.hits
+    # Once an answer of each side is kept, every other client is a hit, and gets its own side's answer.
+    later = {c: served_version(client, c, header=True) for c in CLIENTS[20:220]}
+    assert cache.hits - hits >= 195
+    assert later == {c: served_version(client, c) for c in CLIENTS[20:220]}
+    share = sum(v == "2.0.0" for v in {**first, **later}.values()) / 220 * 100
+    assert abs(share - 30) <= 7
+    clock.advance(hours=1)
+    assert {served_version(client, c) for c in CLIENTS[:50]} == {"2.0.0"}
+    # A channel without a rollout answers every client alike: one answer kept for all.
+    hits = cache.hits
+    assert {served_version(client, c) for c in CLIENTS[300:400]} == {"2.0.0"}
+    assert cache.hits - hits >= 99
