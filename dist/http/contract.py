@@ -165,8 +165,11 @@ def parse_rollout_action(value: object) -> str:
 
 ROLLOUT_ACTIONS = ("halt", "resume", "complete")
 Percent = Annotated[int, rule(parse_percent, ge=1, le=100)]
-Ramp = Annotated[list[int], rule(parse_ramp, min_length=1, max_length=MAX_STEPS)]
-Interval = Annotated[str, rule(parse_interval, r"^\s*[0-9]{1,9}[smhd]\s*$", max_length=16)]
+Ramp = Annotated[list[Annotated[int, Meta(ge=1, le=100)]], rule(parse_ramp, min_length=1, max_length=MAX_STEPS)]
+# At least a minute: 60 seconds or more, or a whole number of minutes, hours or days (at most a year: the rule).
+Interval = Annotated[
+    str, rule(parse_interval, r"^\s*(?:0*(?:[6-9][0-9]|[1-9][0-9]{2,8})s|0*[1-9][0-9]{0,8}[mhd])\s*$", max_length=16)
+]
 RolloutActionName = Annotated[str, rule(parse_rollout_action, extra_json_schema={"enum": list(ROLLOUT_ACTIONS)})]
 ClientId = Annotated[str, rule(parse_client_id, max_length=MAX_CLIENT_ID_LENGTH)]
 

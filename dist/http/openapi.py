@@ -160,6 +160,15 @@ class _Document:
                 schema["additionalProperties"] = False
         # A promote names its release one way: by version or from another channel.
         schemas["PromoteRequest"]["oneOf"] = [{"required": ["version"]}, {"required": ["from"]}]
+        # A rollout is a percent, or a ramp with its interval; a rollout change is a percent or an action.
+        schemas["RolloutSpec"]["oneOf"] = [
+            {"required": ["percent"], "properties": {"ramp": False, "every": False}},
+            {"required": ["ramp", "every"], "properties": {"percent": False}},
+        ]
+        schemas["RolloutRequest"]["oneOf"] = [
+            {"required": ["percent"], "properties": {"action": False}},
+            {"required": ["action"], "properties": {"percent": False}},
+        ]
         return dict(sorted(schemas.items()))
 
 

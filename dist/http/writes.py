@@ -122,6 +122,22 @@ def expected(request: Request) -> str | None:
     return parse_expect(request.headers.get("if-match"))
 
 
+def _whole(value: object) -> object:
+    """JSON's 10.0 is the integer 10 (as JSON Schema reads it): percents are read so."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_whole(item) for item in value]
+    return value
+
+
+def _whole_percents(document: object) -> None:
+    if isinstance(document, dict):
+        for name in ("percent", "ramp"):
+            if name in document:
+                document[name] = _whole(document[name])
+
+
 @operation(
     "post",
     "Point a channel at a release, by version or from another channel; `rollout` stages it for a share of clients.",
@@ -135,6 +151,8 @@ async def promote(request: Request) -> Response:
     slug, name = request.path_params["slug"], request.path_params["name"]
     document = await read_json(request)
     actor = await authorize(request, Scope.PUBLISH, app=slug, channel=name)
+    if isinstance(document, dict):
+        _whole_percents(document.get("rollout"))
     body = contract.decode_body(contract.PromoteRequest, document)
     staged = contract.given(body.rollout)
     channel = await call(
@@ -167,6 +185,7 @@ async def rollout(request: Request) -> Response:
     slug, name = request.path_params["slug"], request.path_params["name"]
     document = await read_json(request)
     actor = await authorize(request, Scope.PUBLISH, app=slug, channel=name)
+    _whole_percents(document)
     body = contract.decode_body(contract.RolloutRequest, document)
     percent, action = contract.given(body.percent), contract.given(body.action)
     if (percent is None) == (action is None):

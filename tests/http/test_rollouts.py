@@ -158,6 +158,11 @@ def test_bad_rollouts_are_refused_and_write_nothing(
     client.post(PROMOTE, json={"version": "2.0.0", "rollout": {"percent": 5}}, headers=publisher)
     assert_error(client.post(ROLLOUT, json={"action": "resume"}, headers=publisher), 409, "rollout.not_halted")
     assert_error(client.post(ROLLOUT, json={"percent": 0}, headers=publisher), 422, "rollout.invalid_percent")
+    both = client.post(ROLLOUT, json={"percent": 10, "action": "halt"}, headers=publisher)
+    assert_error(both, 422, "rollout.invalid_arguments")
+    # 20.0 is the number 20 in JSON.
+    assert client.post(ROLLOUT, json={"percent": 20.0}, headers=publisher).json()["rollout"]["percent"] == 20
+    assert_error(client.post(ROLLOUT, json={"percent": 20.5}, headers=publisher), 422, "request.invalid_field")
 
 
 def test_preconditions_and_the_channel_etag(client: TestClient, store: Store, publisher: dict[str, str]) -> None:
