@@ -171,7 +171,7 @@ def cli_writer(
             return
         app = rng.choice(APPS)
         known = ledger.versions(app)
-        operation = rng.choice(["publish", "promote", "rollback", "token"]) if known else "publish"
+        operation = rng.choice(["publish", "promote", "rollback", "token", "stage", "rollout"]) if known else "publish"
         if operation == "publish":
             files = []
             for f in range(rng.randint(1, 2)):
@@ -188,6 +188,16 @@ def cli_writer(
             channel = rng.choice(CHANNELS)
             if run("promote", "promote", app, channel, "--version", rng.choice(known)) is not None:
                 ledger.acknowledged("channel_promoted", app, channel)
+        elif operation == "stage":
+            channel = rng.choice(CHANNELS)
+            staged = ("--rollout", str(rng.randint(1, 99)))
+            if run("staged promote", "promote", app, channel, "--version", rng.choice(known), *staged) is not None:
+                ledger.acknowledged("channel_promoted", app, channel)
+        elif operation == "rollout":
+            channel = rng.choice(CHANNELS)
+            change = rng.choice([("set", str(rng.randint(1, 100))), *((a,) for a in ROLLOUT_ACTIONS)])
+            if run("rollout", "rollout", change[0], app, channel, *change[1:]) is not None:
+                ledger.acknowledged("rollout_changed", app, channel)
         elif operation == "rollback":
             channel = rng.choice(CHANNELS)
             if run("rollback", "rollback", app, channel) is not None:
