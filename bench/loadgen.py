@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 
 from bench.common import CLIENT_CPU, Gap, median, need_tool, pinned
 
@@ -20,10 +21,13 @@ class Load:
     bytes_per_second: float
 
 
-def wrk(url: str, *, connections: int, duration: float, threads: int = 1) -> Load:
-    """One wrk run; any socket error or non-2xx/3xx answer makes the figure meaningless, so it is a gap."""
+def wrk(url: str, *, connections: int, duration: float, threads: int = 1, script: Path | None = None) -> Load:
+    """One wrk run (with a Lua `script` shaping the requests, if given); any socket error or non-2xx/3xx answer
+    makes the figure meaningless, so it is a gap."""
     need_tool("wrk")
     command = ["wrk", "--latency", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s", url]
+    if script is not None:
+        command[1:1] = ["-s", str(script)]
     done = subprocess.run(pinned(command, CLIENT_CPU), capture_output=True, text=True, timeout=duration + 120)
     out = done.stdout
     if done.returncode != 0:
@@ -46,9 +50,9 @@ def _percentile(out: str, label: str) -> float:
     return float(found.group(1)) * UNITS[found.group(2)]
 
 
-def wrk_median(url: str, *, connections: int, duration: float, repeat: int) -> Load:
+def wrk_median(url: str, *, connections: int, duration: float, repeat: int, script: Path | None = None) -> Load:
     """The median of several runs (each statistic on its own)."""
-    runs = [wrk(url, connections=connections, duration=duration) for _ in range(repeat)]
+    runs = [wrk(url, connections=connections, duration=duration, script=script) for _ in range(repeat)]
     return Load(
         median([r.requests_per_second for r in runs]),
         median([r.p99_ms for r in runs]),

@@ -114,8 +114,9 @@ def show(slug: str, *, as_json: JsonFlag = False) -> None:
     """Show an app and its channels."""
     with backend() as store:
         found, channels = store.show_app(slug)
+        now = store.now()
     if as_json:
-        print_json({**render_app(found), "channels": [render_channel(c) for c in channels]})
+        print_json({**render_app(found), "channels": [render_channel(c, now) for c in channels]})
         return
     views.line(f"{found.slug} ({found.name}), created {views.when(found.created_at)}")
-    views.channels_table(channels)
+    views.channels_table(channels, now=now)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -24,6 +25,17 @@ if TYPE_CHECKING:
     from dist.client.remote import Remote
 
 TOKEN_ENV = "DIST_TOKEN"
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """How a promote is staged: a fixed `percent`, or a `ramp` of percents with its interval `every`."""
+
+    percent: int | None = None
+    ramp: list[int] | None = None
+    every: str | None = None
+
+
 # Called with a file and the number of its bytes just sent or stored.
 Advance = Callable[[LocalFile, int], None]
 
@@ -62,9 +74,24 @@ class Backend(Protocol):
 
     def yank(self, app: str, version: str) -> Release: ...
 
-    def promote(self, app: str, channel: str, *, version: str | None, from_channel: str | None) -> Channel: ...
+    def promote(
+        self,
+        app: str,
+        channel: str,
+        *,
+        version: str | None,
+        from_channel: str | None,
+        expect: str | None = None,
+        staged: Staged | None = None,
+    ) -> Channel: ...
 
-    def rollback(self, app: str, channel: str, *, to: str | None) -> Channel: ...
+    def rollback(self, app: str, channel: str, *, to: str | None, expect: str | None = None) -> Channel: ...
+
+    def show_channel(self, app: str, channel: str) -> Channel: ...
+
+    def change_rollout(
+        self, app: str, channel: str, *, action: str, percent: int | None = None, expect: str | None = None
+    ) -> Channel: ...
 
     def list_channels(self, app: str) -> list[Channel]: ...
 

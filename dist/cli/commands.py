@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "promote": ("dist.cli.channels", "promote"),
     "rollback": ("dist.cli.channels", "rollback"),
     "channel": ("dist.cli.channels", "channel_app"),
+    "rollout": ("dist.cli.channels", "rollout_app"),
     "token": ("dist.cli.tokens", "token_app"),
     "webhook": ("dist.cli.webhooks", "webhook_app"),
     "audit": ("dist.cli.audit", "audit"),

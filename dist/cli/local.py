@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from dist.cli.backend import Advance
+from dist.cli.backend import Advance, Staged
 from dist.cli.context import actor
 from dist.cli.files import LocalFile
 from dist.cli.uploads import upload
 from dist.domain.entities import App, AuditEvent, Channel, ChannelEvent, Delivery, Release, Token, Webhook
 from dist.domain.values import MAX_PAGE
 from dist.persistence.store import Store
-from dist.services import apps, channels, releases, tokens, webhooks
+from dist.services import apps, channels, releases, rollouts, tokens, webhooks
 from dist.services.audit import list_events
 
 
@@ -77,13 +77,41 @@ class LocalBackend:
     def yank(self, app: str, version: str) -> Release:
         return releases.yank(self.store.uow(), app=app, version=version, actor=actor())
 
-    def promote(self, app: str, channel: str, *, version: str | None, from_channel: str | None) -> Channel:
+    def promote(
+        self,
+        app: str,
+        channel: str,
+        *,
+        version: str | None,
+        from_channel: str | None,
+        expect: str | None = None,
+        staged: Staged | None = None,
+    ) -> Channel:
         return channels.promote(
-            self.store.uow(), app=app, channel=channel, version=version, from_channel=from_channel, actor=actor()
+            self.store.uow(),
+            app=app,
+            channel=channel,
+            version=version,
+            from_channel=from_channel,
+            actor=actor(),
+            expect=expect,
+            rollout_percent=staged.percent if staged is not None else None,
+            ramp=staged.ramp if staged is not None else None,
+            every=staged.every if staged is not None else None,
         )
 
-    def rollback(self, app: str, channel: str, *, to: str | None) -> Channel:
-        return channels.rollback(self.store.uow(), app=app, channel=channel, to=to, actor=actor())
+    def rollback(self, app: str, channel: str, *, to: str | None, expect: str | None = None) -> Channel:
+        return channels.rollback(self.store.uow(), app=app, channel=channel, to=to, actor=actor(), expect=expect)
+
+    def show_channel(self, app: str, channel: str) -> Channel:
+        return rollouts.show(self.store.uow(), app=app, channel=channel)
+
+    def change_rollout(
+        self, app: str, channel: str, *, action: str, percent: int | None = None, expect: str | None = None
+    ) -> Channel:
+        return rollouts.change(
+            self.store.uow(), app=app, channel=channel, action=action, percent=percent, actor=actor(), expect=expect
+        )
 
     def list_channels(self, app: str) -> list[Channel]:
         return channels.list_channels(self.store.uow(), app)

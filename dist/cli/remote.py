@@ -8,7 +8,7 @@ from typing import TypeVar
 
 import msgspec
 
-from dist.cli.backend import Advance
+from dist.cli.backend import Advance, Staged
 from dist.cli.files import LocalFile
 from dist.client.remote import Remote, file_digest, now
 from dist.domain.entities import App, AuditEvent, Channel, ChannelEvent, Delivery, Release, Token, Webhook
@@ -91,11 +91,35 @@ class RemoteBackend:
     def yank(self, app: str, version: str) -> Release:
         return self.client.yank(app, version)
 
-    def promote(self, app: str, channel: str, *, version: str | None, from_channel: str | None) -> Channel:
-        return self.client.promote(app, channel, version=version, from_channel=from_channel)
+    def promote(
+        self,
+        app: str,
+        channel: str,
+        *,
+        version: str | None,
+        from_channel: str | None,
+        expect: str | None = None,
+        staged: Staged | None = None,
+    ) -> Channel:
+        rollout = None
+        if staged is not None:
+            rollout = contract.RolloutSpec(
+                percent=_maybe(staged.percent), ramp=_maybe(staged.ramp), every=_maybe(staged.every)
+            )
+        return self.client.promote(
+            app, channel, version=version, from_channel=from_channel, expect=expect, rollout=rollout
+        )
 
-    def rollback(self, app: str, channel: str, *, to: str | None) -> Channel:
-        return self.client.rollback(app, channel, to=to)
+    def rollback(self, app: str, channel: str, *, to: str | None, expect: str | None = None) -> Channel:
+        return self.client.rollback(app, channel, to=to, expect=expect)
+
+    def show_channel(self, app: str, channel: str) -> Channel:
+        return self.client.show_channel(app, channel)
+
+    def change_rollout(
+        self, app: str, channel: str, *, action: str, percent: int | None = None, expect: str | None = None
+    ) -> Channel:
+        return self.client.change_rollout(app, channel, action=action, percent=percent, expect=expect)
 
     def list_channels(self, app: str) -> list[Channel]:
         return self.client.list_channels(app)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from rich import box
+from rich.console import RenderableType
+from rich.progress_bar import ProgressBar
 from rich.table import Table
 
 from dist.cli.context import stdout
 from dist.domain.entities import App, AuditEvent, Channel, ChannelEvent, Delivery, Release, Token, Webhook
-from dist.domain.render import timestamp
+from dist.domain.render import render_rollout, timestamp
+from dist.domain.rollouts import Rollout, effective_percent, state
 
 
 def when(value: datetime | None) -> str:
@@ -28,7 +31,7 @@ def size(n: int) -> str:
     return f"{value:.1f} {unit}"
 
 
-def table(title: str | None, headers: Sequence[str], rows: Iterable[Sequence[str]], empty: str) -> None:
+def table(title: str | None, headers: Sequence[str], rows: Iterable[Sequence[RenderableType]], empty: str) -> None:
     """Print rows under headers, or `empty` when there are none."""
     rows = list(rows)
     if not rows:
@@ -50,13 +53,54 @@ def apps_table(apps: list[App]) -> None:
     table(None, ["slug", "name", "created"], ([a.slug, a.name, when(a.created_at)] for a in apps), "No apps yet.")
 
 
-def channels_table(channels: list[Channel], title: str | None = None) -> None:
+def rollout_summary(rollout: Rollout, now: datetime) -> str:
+    """One line: the share, over what, in what state, and the next step."""
+    shown = render_rollout(rollout, now)
+    text = f"{shown['percent']}% get {rollout.version}, the rest {rollout.base} ({shown['state']})"
+    if shown["ramp"] is not None:
+        text += f", ramp {','.join(str(s) for s in shown['ramp'])} every {shown['every']}"
+    if shown["next_step_at"] is not None:
+        text += f", next step {shown['next_step_at']}"
+    return text
+
+
+def rollout_cell(rollout: Rollout | None, now: datetime) -> RenderableType:
+    """A rollout in a table: a bar of its share on a terminal, its summary as text otherwise."""
+    if rollout is None:
+        return "-"
+    if not stdout.is_terminal:
+        return rollout_summary(rollout, now)
+    percent = effective_percent(rollout.schedule, now)
+    cell = Table.grid(padding=(0, 1))
+    cell.add_row(
+        ProgressBar(total=100, completed=percent, width=20), f"{percent}% {state(rollout.schedule, now).value}"
+    )
+    return cell
+
+
+def channels_table(channels: list[Channel], title: str | None = None, *, now: datetime | None = None) -> None:
+    at = now if now is not None else datetime.now(UTC)
     table(
         title,
-        ["channel", "serves", "updated"],
-        ([c.name, c.release or "-", when(c.updated_at)] for c in channels),
+        ["channel", "serves", "updated", "rollout"],
+        ([c.name, c.release or "-", when(c.updated_at), rollout_cell(c.rollout, at)] for c in channels),
         "No channels yet.",
     )
+
+
+def rollout_detail(channel: Channel, now: datetime) -> None:
+    if channel.rollout is None:
+        line(f"no rollout: every client gets {channel.release or 'nothing'}")
+        return
+    line("rollout: " + rollout_summary(channel.rollout, now))
+    if stdout.is_terminal:
+        percent = effective_percent(channel.rollout.schedule, now)
+        stdout.print(ProgressBar(total=100, completed=percent, width=40))
+
+
+def channel_detail(channel: Channel, now: datetime) -> None:
+    line(f"{channel.app} {channel.name}: serves {channel.release or 'nothing'} (updated {when(channel.updated_at)})")
+    rollout_detail(channel, now)
 
 
 def releases_table(releases: list[Release]) -> None:

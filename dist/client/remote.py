@@ -23,6 +23,7 @@ import msgspec
 
 from dist.domain import entities
 from dist.domain.errors import DistError, ErrorKind
+from dist.domain.rollouts import Rollout, schedule_as_rendered
 from dist.domain.signatures import Signatures
 from dist.domain.values import MAX_PAGE
 from dist.http import contract
@@ -171,18 +172,46 @@ class Remote:
         found = self._call(contract.ChannelHistory, "GET", f"/api/apps/{_quoted(app, 'channels', channel)}/history")
         return [entities.ChannelEvent(kind=e.kind, version=e.version, actor=e.actor, at=e.at) for e in found.events]
 
-    def promote(self, app: str, channel: str, *, version: str | None, from_channel: str | None) -> entities.Channel:
+    def _channel_write(self, path: str, body: msgspec.Struct, expect: str | None) -> entities.Channel:
+        sent = self._json(body)
+        if expect is not None:
+            sent["headers"]["If-Match"] = f'"{expect}"'
+        return _channel(self._call(contract.Channel, "POST", path, **sent))
+
+    def promote(
+        self,
+        app: str,
+        channel: str,
+        *,
+        version: str | None,
+        from_channel: str | None,
+        expect: str | None = None,
+        rollout: contract.RolloutSpec | None = None,
+    ) -> entities.Channel:
         body = contract.PromoteRequest(
             version=msgspec.UNSET if version is None else version,
             from_=msgspec.UNSET if from_channel is None else from_channel,
+            rollout=msgspec.UNSET if rollout is None else rollout,
         )
-        path = f"/api/apps/{_quoted(app, 'channels', channel)}/promote"
-        return _channel(self._call(contract.Channel, "POST", path, **self._json(body)))
+        return self._channel_write(f"/api/apps/{_quoted(app, 'channels', channel)}/promote", body, expect)
 
-    def rollback(self, app: str, channel: str, *, to: str | None) -> entities.Channel:
+    def rollback(self, app: str, channel: str, *, to: str | None, expect: str | None = None) -> entities.Channel:
         body = contract.RollbackRequest(to=msgspec.UNSET if to is None else to)
-        path = f"/api/apps/{_quoted(app, 'channels', channel)}/rollback"
-        return _channel(self._call(contract.Channel, "POST", path, **self._json(body)))
+        return self._channel_write(f"/api/apps/{_quoted(app, 'channels', channel)}/rollback", body, expect)
+
+    def show_channel(self, app: str, channel: str) -> entities.Channel:
+        found = self._call(contract.ChannelWithRelease, "GET", f"/api/apps/{_quoted(app, 'channels', channel)}")
+        return _channel(found)
+
+    def change_rollout(
+        self, app: str, channel: str, *, action: str, percent: int | None, expect: str | None = None
+    ) -> entities.Channel:
+        body = (
+            contract.RolloutRequest(percent=percent)
+            if action == "set" and percent is not None
+            else contract.RolloutRequest(action=action)
+        )
+        return self._channel_write(f"/api/apps/{_quoted(app, 'channels', channel)}/rollout", body, expect)
 
     # --- publishing ----------------------------------------------------------------------------------------------
 
@@ -305,9 +334,21 @@ def _app(found: contract.App) -> entities.App:
 
 def _channel(found: contract.Channel) -> entities.Channel:
     # The API does not show when a channel was created; nothing the CLI prints needs it.
-    return entities.Channel(
+    channel = entities.Channel(
         app=found.app, name=found.name, release=found.release, created_at=found.updated_at, updated_at=found.updated_at
     )
+    shown = found.rollout
+    if shown is not None:
+        schedule = schedule_as_rendered(
+            percent=shown.percent,
+            steps=shown.ramp,
+            every=shown.every,
+            state=shown.state,
+            next_step=shown.next_step_at,
+            now=now(),
+        )
+        channel.rollout = Rollout(shown.version, shown.base, schedule)
+    return channel
 
 
 def _release(found: contract.Release) -> entities.Release:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from dist.domain.enums import AuditAction, ChannelEventKind, DeliveryState, ReleaseStatus, Scope, TokenStatus
+from dist.domain.rollouts import Rollout
 from dist.domain.signatures import Signatures
 from dist.domain.values import DEFAULT_CHANNEL
 
@@ -79,6 +80,8 @@ class Channel:
     created_at: datetime
     updated_at: datetime
     id: int | None = None
+    # A staged rollout of `release` over the release below it; None when every client gets `release`.
+    rollout: Rollout | None = None
 
 
 @dataclass(slots=True)

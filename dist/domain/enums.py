@@ -33,6 +33,7 @@ class AuditAction(enum.StrEnum):
     RELEASE_YANKED = "release_yanked"
     CHANNEL_PROMOTED = "channel_promoted"
     CHANNEL_ROLLED_BACK = "channel_rolled_back"
+    ROLLOUT_CHANGED = "rollout_changed"
     TOKEN_CREATED = "token_created"
     TOKEN_REVOKED = "token_revoked"
     WEBHOOK_CREATED = "webhook_created"

@@ -14,6 +14,7 @@ import errno
 class ErrorKind(enum.StrEnum):
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"
+    PRECONDITION_FAILED = "precondition_failed"
     INVALID = "invalid"
     MALFORMED = "malformed"
     UNAUTHORIZED = "unauthorized"
@@ -48,6 +49,12 @@ class NotFound(DistError):
 
 class Conflict(DistError):
     kind = ErrorKind.CONFLICT
+
+
+class PreconditionFailed(DistError):
+    """A write conditioned on a state (a channel's current version) that no longer holds."""
+
+    kind = ErrorKind.PRECONDITION_FAILED
 
 
 class Invalid(DistError):

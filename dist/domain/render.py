@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from dist.domain.entities import App, Artifact, AuditEvent, Channel, ChannelEvent, Delivery, Release, Token, Webhook
 from dist.domain.enums import DeliveryState
+from dist.domain.rollouts import Rollout, effective_percent, next_step_at, render_interval, state
 
 
 def timestamp(value: datetime | None) -> str | None:
@@ -75,12 +76,31 @@ def render_release(release: Release) -> dict[str, Any]:
     }
 
 
-def render_channel(channel: Channel) -> dict[str, Any]:
+def render_rollout(rollout: Rollout, now: datetime) -> dict[str, Any]:
+    """A rollout as it stands at `now`: its share, its schedule and when the share next grows."""
+    schedule = rollout.schedule
+    return {
+        "version": rollout.version,
+        "base": rollout.base,
+        "percent": effective_percent(schedule, now),
+        "ramp": list(schedule.steps) if schedule.every is not None else None,
+        "every": render_interval(schedule.every) if schedule.every is not None else None,
+        "state": state(schedule, now).value,
+        "next_step_at": timestamp(next_step_at(schedule, now)),
+    }
+
+
+def render_channel(channel: Channel, now: datetime | None = None) -> dict[str, Any]:
+    """The channel as it stands at `now` (the current time when not given): its rollout moves with time."""
+    rollout = None
+    if channel.rollout is not None:
+        rollout = render_rollout(channel.rollout, now if now is not None else datetime.now(UTC))
     return {
         "app": channel.app,
         "name": channel.name,
         "release": channel.release,
         "updated_at": timestamp(channel.updated_at),
+        "rollout": rollout,
     }
 
 

@@ -82,6 +82,7 @@ ROUTES = [
     Route("/api/apps/{slug}/channels/{name}/latest", reads.latest),
     Route("/api/apps/{slug}/channels/{name}/promote", writes.promote, methods=["POST"]),
     Route("/api/apps/{slug}/channels/{name}/rollback", writes.rollback, methods=["POST"]),
+    Route("/api/apps/{slug}/channels/{name}/rollout", writes.rollout, methods=["POST"]),
     Route("/api/objects/{sha256}", downloads.object_by_sha256),
     Route("/api/upload", writes.upload, methods=["POST"]),
     Route("/api/audit", admin.audit),
@@ -172,6 +173,7 @@ async def watching(cache: ReadCache, opened: Store, worker: DeliveryWorker | Non
     listener connected), answers are not cached. The delivery worker is woken by the same changes."""
     watch = watch_for(opened.engine.url)
     cache.watch = watch
+    cache.clock = opened.clock
 
     def changed() -> None:
         cache.invalidate()

@@ -23,6 +23,15 @@ from msgspec import UNSET, Meta, Struct, UnsetType, field
 
 from dist.domain.enums import AuditAction, ChannelEventKind, DeliveryState, ReleaseStatus, Scope, TokenStatus
 from dist.domain.errors import DistError, ErrorKind, Invalid, Malformed
+from dist.domain.rollouts import (
+    MAX_CLIENT_ID_LENGTH,
+    MAX_STEPS,
+    RolloutState,
+    parse_client_id,
+    parse_interval,
+    parse_percent,
+    parse_ramp,
+)
 from dist.domain.signatures import MAX_SIGNATURE_INPUT
 from dist.domain.values import (
     CHANNEL_RE,
@@ -148,11 +157,45 @@ class PublishRequest(Request):
     channel: ChannelName | UnsetType = UNSET
 
 
+def parse_rollout_action(value: object) -> str:
+    if value not in ROLLOUT_ACTIONS:
+        raise Invalid("rollout.invalid_action", f"{value!r} is not a rollout action: use halt, resume or complete")
+    return str(value)
+
+
+ROLLOUT_ACTIONS = ("halt", "resume", "complete")
+Percent = Annotated[int, rule(parse_percent, ge=1, le=100)]
+Ramp = Annotated[list[Annotated[int, Meta(ge=1, le=100)]], rule(parse_ramp, min_length=1, max_length=MAX_STEPS)]
+# At least a minute: 60 seconds or more, or a whole number of minutes, hours or days (at most a year: the rule).
+Interval = Annotated[
+    str, rule(parse_interval, r"^\s*(?:0*(?:[6-9][0-9]|[1-9][0-9]{2,8})s|0*[1-9][0-9]{0,8}[mhd])\s*$", max_length=16)
+]
+RolloutActionName = Annotated[str, rule(parse_rollout_action, extra_json_schema={"enum": list(ROLLOUT_ACTIONS)})]
+ClientId = Annotated[str, rule(parse_client_id, max_length=MAX_CLIENT_ID_LENGTH)]
+
+
+class RolloutSpec(Request):
+    """`{"percent": P}`, or `{"ramp": [1, 10, 50, 100], "every": "24h"}`: the first step at once, the next one
+    every interval."""
+
+    percent: Percent | UnsetType = UNSET
+    ramp: Ramp | UnsetType = UNSET
+    every: Interval | UnsetType = UNSET
+
+
 class PromoteRequest(Request):
-    """Exactly one of `version` and `from`."""
+    """Exactly one of `version` and `from`; `rollout` stages the promote."""
 
     version: VersionText | UnsetType = UNSET
     from_: ChannelName | UnsetType = field(name="from", default=UNSET)
+    rollout: RolloutSpec | UnsetType = UNSET
+
+
+class RolloutRequest(Request):
+    """`{"percent": P}` sets a fixed share; `{"action": "halt" | "resume" | "complete"}`."""
+
+    percent: Percent | UnsetType = UNSET
+    action: RolloutActionName | UnsetType = UNSET
 
 
 class RollbackRequest(Request):
@@ -200,6 +243,10 @@ class UpdateCheckQuery(Request, forbid_unknown_fields=False):
         DEFAULT_PLATFORM
     )
     current: Annotated[VersionText, described("The version the client runs.")] | UnsetType = UNSET
+    client: (
+        Annotated[ClientId, described("The client's id, for a staged rollout (or the X-Dist-Client header).")]
+        | UnsetType
+    ) = UNSET
 
 
 class AuditQuery(Request, forbid_unknown_fields=False):
@@ -270,11 +317,24 @@ class App(Answer):
     ed25519_public_key: str | None
 
 
+class Rollout(Answer):
+    """The share of clients that get `version`, the others getting `base`; `ramp` and `every` for a schedule."""
+
+    version: str
+    base: str
+    percent: int
+    ramp: list[int] | None
+    every: str | None
+    state: RolloutState
+    next_step_at: Timestamp | None
+
+
 class Channel(Answer):
     app: str
     name: str
     release: str | None
     updated_at: Timestamp
+    rollout: Rollout | None
 
 
 class AppWithChannels(App):
@@ -431,6 +491,7 @@ STATUS: dict[ErrorKind, int] = {
     ErrorKind.NOT_FOUND: 404,
     ErrorKind.CONFLICT: 409,
     ErrorKind.LENGTH_REQUIRED: 411,
+    ErrorKind.PRECONDITION_FAILED: 412,
     ErrorKind.TOO_LARGE: 413,
     ErrorKind.INVALID: 422,
     ErrorKind.RATE_LIMITED: 429,

@@ -17,6 +17,7 @@ from dist.domain.feeds import electron, sparkle, squirrel, tauri
 from dist.domain.feeds.model import ChannelFeed, feed_release
 from dist.domain.values import Version, parse_platform
 from dist.http import contract
+from dist.http.cache import Share, answered_for, keep_until
 from dist.http.context import call
 from dist.http.openapi import operation
 from dist.services import feeds
@@ -59,18 +60,43 @@ def _param(request: Request, name: str) -> str:
     return value
 
 
+def client_id(request: Request) -> str | None:
+    """The client's id for a rollout, as the update check takes it: `?client=`, else X-Dist-Client."""
+    return request.query_params.get("client") or request.headers.get("x-dist-client")
+
+
 def _channel(request: Request, served: Served) -> ChannelFeed:
+    # A cached copy of the feed lasts no longer than the rollout's current step.
+    keep_until(request.scope, served.until)
     return ChannelFeed(
         app=served.app.slug,
         app_name=served.app.name,
         channel=served.channel.name,
         is_default=served.is_default,
         release=feed_release(base_url(request), served.release),
+        staging=served.staging,
     )
 
 
-async def _channel_feed(request: Request, channel: str, *, latest_alias: bool = False) -> ChannelFeed:
-    served = await call(request, feeds.served, _param(request, "slug"), channel, latest_alias=latest_alias)
+async def _channel_feed(
+    request: Request, channel: str, *, latest_alias: bool = False, self_bucketing: bool = False
+) -> ChannelFeed:
+    served = await call(
+        request,
+        feeds.served,
+        _param(request, "slug"),
+        channel,
+        latest_alias=latest_alias,
+        client=client_id(request),
+        self_bucketing=self_bucketing,
+    )
+    # How the feed depends on the client asking: through its side of the rollout's share, or not at all.
+    rollout = served.channel.rollout
+    share = None
+    if served.percent is not None and rollout is not None:
+        share = Share(served.app.slug, served.channel.name, rollout.version, served.percent)
+    if share is not None or served.staging is None:
+        answered_for(request.scope, share)
     return _channel(request, served)
 
 
@@ -90,7 +116,7 @@ def no_update() -> Response:
 @_feed("electron-updater's channel file: <channel>.yml (Windows), -mac.yml, -linux.yml, -linux-arm64.yml.", YAML)
 async def electron_channel_file(request: Request) -> Response:
     wanted = electron.parse_channel_file(_param(request, "file"))
-    feed = await _channel_feed(request, wanted.channel, latest_alias=True)
+    feed = await _channel_feed(request, wanted.channel, latest_alias=True, self_bucketing=True)
     return feed_response(electron.render(feed, wanted), YAML)
 
 
@@ -128,7 +154,7 @@ async def tauri_static(request: Request) -> Response:
 async def sparkle_appcast(request: Request) -> Response:
     query = contract.decode_query(contract.AppcastQuery, dict(request.query_params))
     platform = contract.given(query.platform)
-    app, served = await call(request, feeds.all_served, _param(request, "slug"))
+    app, served = await call(request, feeds.all_served, _param(request, "slug"), client=client_id(request))
     link = base_url(request) + request.url.path
     body = sparkle.render(app.name, link, [_channel(request, s) for s in served], platform)
     return feed_response(body, RSS)

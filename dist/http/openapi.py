@@ -46,6 +46,7 @@ ERRORS = {
     404: "No such app, release, channel, token, file or blob.",
     409: "The operation conflicts with the store's state.",
     411: "The body has no Content-Length.",
+    412: "If-Match names another version than the channel serves: nothing changed.",
     413: "The body is over the limit.",
     416: "The range lies outside the blob.",
     422: "A value is invalid; `field` names it.",
@@ -159,6 +160,15 @@ class _Document:
                 schema["additionalProperties"] = False
         # A promote names its release one way: by version or from another channel.
         schemas["PromoteRequest"]["oneOf"] = [{"required": ["version"]}, {"required": ["from"]}]
+        # A rollout is a percent, or a ramp with its interval; a rollout change is a percent or an action.
+        schemas["RolloutSpec"]["oneOf"] = [
+            {"required": ["percent"], "properties": {"ramp": False, "every": False}},
+            {"required": ["ramp", "every"], "properties": {"percent": False}},
+        ]
+        schemas["RolloutRequest"]["oneOf"] = [
+            {"required": ["percent"], "properties": {"action": False}},
+            {"required": ["action"], "properties": {"percent": False}},
+        ]
         return dict(sorted(schemas.items()))
 
 

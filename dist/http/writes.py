@@ -7,14 +7,16 @@ from starlette.responses import Response
 
 from dist.domain.entities import KeptAnswer, Release
 from dist.domain.enums import Scope
+from dist.domain.errors import Invalid
 from dist.domain.render import render_channel, render_release
+from dist.domain.rollouts import RolloutAction, parse_expect
 from dist.domain.values import parse_sha256
 from dist.http import contract
 from dist.http.bodies import ReadAhead
-from dist.http.context import answer, authorize, call, max_upload
+from dist.http.context import answer, authorize, call, max_upload, store
 from dist.http.limits import body_chunks, declared_length, read_json, read_json_bytes
 from dist.http.openapi import WRITE_ERRORS, Header, operation
-from dist.services import blobs, channels, releases
+from dist.services import blobs, channels, releases, rollouts
 from dist.services.idempotency import request_key
 from dist.services.releases import ArtifactSpec
 
@@ -107,19 +109,52 @@ def _created(release: Release) -> KeptAnswer:
     return KeptAnswer(201, contract.encode(render_release(release)))
 
 
+CHANNEL_WRITE_ERRORS = (*WRITE_ERRORS, 412)
+IF_MATCH = Header(
+    "If-Match",
+    str,
+    'The version the channel must serve for the change to happen ("1.2.0", or "none" for an empty channel): '
+    "its ETag. Otherwise 412 channel.precondition_failed and nothing changes.",
+)
+
+
+def expected(request: Request) -> str | None:
+    return parse_expect(request.headers.get("if-match"))
+
+
+def _whole(value: object) -> object:
+    """JSON's 10.0 is the integer 10 (as JSON Schema reads it): percents are read so."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_whole(item) for item in value]
+    return value
+
+
+def _whole_percents(document: object) -> None:
+    if isinstance(document, dict):
+        for name in ("percent", "ramp"):
+            if name in document:
+                document[name] = _whole(document[name])
+
+
 @operation(
     "post",
-    "Point a channel at a release, by version or from another channel.",
+    "Point a channel at a release, by version or from another channel; `rollout` stages it for a share of clients.",
     {200: contract.Channel},
-    errors=WRITE_ERRORS,
+    errors=CHANNEL_WRITE_ERRORS,
     body=contract.PromoteRequest,
     scope=Scope.PUBLISH,
+    headers=[IF_MATCH],
 )
 async def promote(request: Request) -> Response:
     slug, name = request.path_params["slug"], request.path_params["name"]
     document = await read_json(request)
     actor = await authorize(request, Scope.PUBLISH, app=slug, channel=name)
+    if isinstance(document, dict):
+        _whole_percents(document.get("rollout"))
     body = contract.decode_body(contract.PromoteRequest, document)
+    staged = contract.given(body.rollout)
     channel = await call(
         request,
         channels.promote,
@@ -128,26 +163,71 @@ async def promote(request: Request) -> Response:
         version=contract.given(body.version),
         from_channel=contract.given(body.from_),
         actor=actor,
+        expect=expected(request),
+        rollout_percent=contract.given(staged.percent) if staged is not None else None,
+        ramp=contract.given(staged.ramp) if staged is not None else None,
+        every=contract.given(staged.every) if staged is not None else None,
     )
-    return answer(render_channel(channel))
+    return answer(render_channel(channel, store(request).clock()))
+
+
+@operation(
+    "post",
+    'Change a channel\'s rollout: `{"percent": P}` sets a fixed share, `{"action": "halt"}` freezes it, '
+    "`resume` lets its schedule continue, `complete` gives the release to every client.",
+    {200: contract.Channel},
+    errors=CHANNEL_WRITE_ERRORS,
+    body=contract.RolloutRequest,
+    scope=Scope.PUBLISH,
+    headers=[IF_MATCH],
+)
+async def rollout(request: Request) -> Response:
+    slug, name = request.path_params["slug"], request.path_params["name"]
+    document = await read_json(request)
+    actor = await authorize(request, Scope.PUBLISH, app=slug, channel=name)
+    _whole_percents(document)
+    body = contract.decode_body(contract.RolloutRequest, document)
+    percent, action = contract.given(body.percent), contract.given(body.action)
+    if (percent is None) == (action is None):
+        raise Invalid("rollout.invalid_arguments", 'give a "percent" or an "action" (halt, resume or complete)')
+    channel = await call(
+        request,
+        rollouts.change,
+        app=slug,
+        channel=name,
+        action=RolloutAction.SET if percent is not None else action,
+        percent=percent,
+        actor=actor,
+        expect=expected(request),
+    )
+    return answer(render_channel(channel, store(request).clock()))
 
 
 @operation(
     "post",
     "Move a channel back down its promote stack.",
     {200: contract.Channel},
-    errors=WRITE_ERRORS,
+    errors=CHANNEL_WRITE_ERRORS,
     body=contract.RollbackRequest,
     body_required=False,
     scope=Scope.PUBLISH,
+    headers=[IF_MATCH],
 )
 async def rollback(request: Request) -> Response:
     slug, name = request.path_params["slug"], request.path_params["name"]
     document = await read_json(request, optional=True)
     actor = await authorize(request, Scope.PUBLISH, app=slug, channel=name)
     body = contract.decode_body(contract.RollbackRequest, document)
-    channel = await call(request, channels.rollback, app=slug, channel=name, to=contract.given(body.to), actor=actor)
-    return answer(render_channel(channel))
+    channel = await call(
+        request,
+        channels.rollback,
+        app=slug,
+        channel=name,
+        to=contract.given(body.to),
+        actor=actor,
+        expect=expected(request),
+    )
+    return answer(render_channel(channel, store(request).clock()))
 
 
 @operation(

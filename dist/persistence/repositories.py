@@ -7,17 +7,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from dist.domain.entities import App, Artifact, AuditEvent, Channel, ChannelEvent, Release, Token
 from dist.domain.enums import AuditAction, ChannelEventKind, ReleaseStatus, Scope
 from dist.domain.errors import Conflict
+from dist.domain.rollouts import Rollout, Schedule, effective_percent
 from dist.domain.signatures import Signatures
 from dist.persistence.models import (
     AppRow,
@@ -27,8 +28,12 @@ from dist.persistence.models import (
     ChannelEventRow,
     ChannelRow,
     ReleaseRow,
+    RolloutRow,
     TokenRow,
 )
+
+# The base release of a channel's rollout, beside the release the channel serves.
+BaseRelease = aliased(ReleaseRow, name="base_release")
 
 
 def _insert_if_absent(session: Session, table: Any, values: dict[str, Any], keys: list[str]) -> bool:
@@ -122,6 +127,19 @@ def _token(row: TokenRow) -> Token:
         last_used_at=row.last_used_at,
         id=row.id,
     )
+
+
+def _rollout(row: RolloutRow | None, version: str | None, base: str | None) -> Rollout | None:
+    if row is None or version is None or base is None:
+        return None
+    schedule = Schedule(
+        steps=tuple(row.steps),
+        every=timedelta(seconds=row.every_seconds) if row.every_seconds is not None else None,
+        started_at=row.started_at,
+        halted_at=row.halted_at,
+        halted_for=timedelta(microseconds=row.halted_microseconds),
+    )
+    return Rollout(version, base, schedule, release_id=row.release_id, base_id=row.base_release_id)
 
 
 class AppRepository:
@@ -291,15 +309,29 @@ class ChannelRepository:
 
     def _query(self) -> Any:
         return (
-            select(ChannelRow, AppRow.slug, ReleaseRow.version)
+            select(ChannelRow, AppRow.slug, ReleaseRow.version, RolloutRow, BaseRelease.version)
             .join(AppRow, AppRow.id == ChannelRow.app_id)
             .outerjoin(ReleaseRow, ReleaseRow.id == ChannelRow.release_id)
+            .outerjoin(RolloutRow, RolloutRow.channel_id == ChannelRow.id)
+            .outerjoin(BaseRelease, BaseRelease.id == RolloutRow.base_release_id)
         )
 
     @staticmethod
-    def _channel(row: ChannelRow, slug: str, version: str | None) -> Channel:
+    def _channel(
+        row: ChannelRow,
+        slug: str,
+        version: str | None,
+        rollout: RolloutRow | None = None,
+        base: str | None = None,
+    ) -> Channel:
         return Channel(
-            app=slug, name=row.name, release=version, created_at=row.created_at, updated_at=row.updated_at, id=row.id
+            app=slug,
+            name=row.name,
+            release=version,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            id=row.id,
+            rollout=_rollout(rollout, version, base),
         )
 
     def get(self, app: App, name: str, *, lock: bool = False) -> tuple[Channel, int | None] | None:
@@ -310,17 +342,28 @@ class ChannelRepository:
         found = self.session.execute(query).one_or_none()
         if found is None:
             return None
-        row, slug, version = found
-        return self._channel(row, slug, version), row.release_id
+        row, slug, version, rollout, base = found
+        return self._channel(row, slug, version, rollout, base), row.release_id
 
     def with_release(self, slug: str, name: str) -> tuple[App | None, Channel | None, Release | None]:
-        """In one query: the app `slug`, its channel `name` and the release with artifacts that the channel
-        serves; None for each that does not exist."""
+        """In one query: the app `slug`, its channel `name` (with its rollout) and the release with artifacts
+        that the channel serves; None for each that does not exist."""
         query = (
             _with_digests(
-                select(AppRow, ChannelRow, ReleaseRow, ArtifactRow, BlobRow.sha512, BlobRow.sha1)
+                select(
+                    AppRow,
+                    ChannelRow,
+                    ReleaseRow,
+                    RolloutRow,
+                    BaseRelease.version,
+                    ArtifactRow,
+                    BlobRow.sha512,
+                    BlobRow.sha1,
+                )
                 .outerjoin(ChannelRow, (ChannelRow.app_id == AppRow.id) & (ChannelRow.name == name))
                 .outerjoin(ReleaseRow, ReleaseRow.id == ChannelRow.release_id)
+                .outerjoin(RolloutRow, RolloutRow.channel_id == ChannelRow.id)
+                .outerjoin(BaseRelease, BaseRelease.id == RolloutRow.base_release_id)
                 .outerjoin(ArtifactRow, ArtifactRow.release_id == ReleaseRow.id)
             )
             .where(AppRow.slug == slug)
@@ -329,24 +372,36 @@ class ChannelRepository:
         rows = self.session.execute(query).all()
         if not rows:
             return None, None, None
-        app_row, channel_row, release_row, *_ = rows[0]
+        app_row, channel_row, release_row, rollout_row, base, *_ = rows[0]
         if channel_row is None:
             return _app(app_row), None, None
         version = release_row.version if release_row is not None else None
-        channel = self._channel(channel_row, slug, version)
+        channel = self._channel(channel_row, slug, version, rollout_row, base)
         if release_row is None:
             return _app(app_row), channel, None
         artifacts = [_artifact(artifact, sha512, sha1) for *_, artifact, sha512, sha1 in rows if artifact is not None]
         return _app(app_row), channel, _release(slug, release_row, artifacts)
 
     def all_serving(self, slug: str) -> tuple[App | None, list[tuple[Channel, Release]]]:
-        """In one query: the app `slug` and each of its channels that serves a release, with that release and
-        its artifacts, channels in the order they were created; (None, []) when there is no such app."""
+        """In one query: the app `slug` and each of its channels that serves a release (with its rollout), with
+        that release and its artifacts, channels in the order they were created; (None, []) when there is no
+        such app."""
         query = (
             _with_digests(
-                select(AppRow, ChannelRow, ReleaseRow, ArtifactRow, BlobRow.sha512, BlobRow.sha1)
+                select(
+                    AppRow,
+                    ChannelRow,
+                    ReleaseRow,
+                    RolloutRow,
+                    BaseRelease.version,
+                    ArtifactRow,
+                    BlobRow.sha512,
+                    BlobRow.sha1,
+                )
                 .outerjoin(ChannelRow, (ChannelRow.app_id == AppRow.id) & ChannelRow.release_id.is_not(None))
                 .outerjoin(ReleaseRow, ReleaseRow.id == ChannelRow.release_id)
+                .outerjoin(RolloutRow, RolloutRow.channel_id == ChannelRow.id)
+                .outerjoin(BaseRelease, BaseRelease.id == RolloutRow.base_release_id)
                 .outerjoin(ArtifactRow, ArtifactRow.release_id == ReleaseRow.id)
             )
             .where(AppRow.slug == slug)
@@ -359,14 +414,15 @@ class ChannelRepository:
         served: dict[int, tuple[Channel, Release]] = {}
         # A release that two channels serve comes back once per channel: its artifacts are kept once.
         artifact_ids: set[int] = set()
-        for _, channel_row, release_row, artifact_row, sha512, sha1 in rows:
+        for _, channel_row, release_row, rollout_row, base, artifact_row, sha512, sha1 in rows:
             if channel_row is None or release_row is None:
                 continue
             release = releases.get(release_row.id)
             if release is None:
                 release = releases[release_row.id] = _release(slug, release_row, [])
             if channel_row.id not in served:
-                served[channel_row.id] = (self._channel(channel_row, slug, release_row.version), release)
+                channel = self._channel(channel_row, slug, release_row.version, rollout_row, base)
+                served[channel_row.id] = (channel, release)
             if artifact_row is not None and artifact_row.id not in artifact_ids:
                 artifact_ids.add(artifact_row.id)
                 release.artifacts.append(_artifact(artifact_row, sha512, sha1))
@@ -374,18 +430,31 @@ class ChannelRepository:
 
     def for_app(self, app: App) -> list[Channel]:
         query = self._query().where(ChannelRow.app_id == app.id).order_by(ChannelRow.name)
-        return [self._channel(row, slug, version) for row, slug, version in self.session.execute(query)]
+        return [self._channel(*found) for found in self.session.execute(query)]
 
-    def serving(self, release: Release) -> list[str]:
-        query = select(ChannelRow.name).where(ChannelRow.release_id == release.id).order_by(ChannelRow.name)
-        return list(self.session.scalars(query))
+    def serving(self, release: Release, now: datetime) -> list[str]:
+        """The channels that serve `release` to some client at `now`: as their release, or as the base of a
+        rollout that has not reached 100%."""
+        names = set(self.session.scalars(select(ChannelRow.name).where(ChannelRow.release_id == release.id)))
+        query = (
+            select(ChannelRow.name, RolloutRow, ReleaseRow.version)
+            .join(RolloutRow, RolloutRow.channel_id == ChannelRow.id)
+            .join(ReleaseRow, ReleaseRow.id == RolloutRow.release_id)
+            .where(RolloutRow.base_release_id == release.id)
+        )
+        for name, row, version in self.session.execute(query):
+            rollout = _rollout(row, version, release.version)
+            if rollout is not None and effective_percent(rollout.schedule, now) < 100:
+                names.add(name)
+        return sorted(names)
 
     def create_if_absent(self, app: App, name: str, now: datetime) -> bool:
         values = {"app_id": app.id, "name": name, "release_id": None, "created_at": now, "updated_at": now}
         return _insert_if_absent(self.session, ChannelRow, values, ["app_id", "name"])
 
     def move(self, channel: Channel, release: Release, kind: ChannelEventKind, actor: str, now: datetime) -> None:
-        """Point `channel` at `release` and append the event that says so."""
+        """Point `channel` at `release` and append the event that says so; a rollout it had ends."""
+        self.remove_rollout(channel)
         self.session.execute(
             update(ChannelRow).where(ChannelRow.id == channel.id).values(release_id=release.id, updated_at=now)
         )
@@ -394,6 +463,32 @@ class ChannelRepository:
         self.session.flush()
         channel.release = release.version
         channel.updated_at = now
+
+    def set_rollout(self, channel: Channel, rollout: Rollout, now: datetime) -> None:
+        """Give `channel` this rollout (its newest release over its base), replacing the one it had."""
+        schedule = rollout.schedule
+        values: dict[str, Any] = {
+            "release_id": rollout.release_id,
+            "base_release_id": rollout.base_id,
+            "steps": list(schedule.steps),
+            "every_seconds": int(schedule.every.total_seconds()) if schedule.every is not None else None,
+            "started_at": schedule.started_at,
+            "halted_at": schedule.halted_at,
+            "halted_microseconds": schedule.halted_for // timedelta(microseconds=1),
+            "updated_at": now,
+        }
+        updated = self.session.execute(
+            update(RolloutRow).where(RolloutRow.channel_id == channel.id).values(**values).returning(RolloutRow.id)
+        ).first()
+        if updated is None:
+            assert channel.id is not None
+            self.session.add(RolloutRow(channel_id=channel.id, **values))
+        self.session.flush()
+        channel.rollout = rollout
+
+    def remove_rollout(self, channel: Channel) -> None:
+        self.session.execute(delete(RolloutRow).where(RolloutRow.channel_id == channel.id))
+        channel.rollout = None
 
     def stack_events(self, channel: Channel) -> list[tuple[ChannelEventKind, int]]:
         query = (

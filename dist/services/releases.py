@@ -240,7 +240,7 @@ def yank(uow: UnitOfWork, *, app: str, version: str, actor: str) -> Release:
         release = require(uow, app, version)
         if release.status is ReleaseStatus.YANKED:
             raise Conflict("release.already_yanked", f"{app} {version} is already yanked")
-        serving = uow.channels.serving(release)
+        serving = uow.channels.serving(release, uow.clock())
         if serving:
             raise Conflict(
                 "release.in_use", f"{app} {version} is served by channel(s) {', '.join(serving)}; roll them back first"

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dist.domain import rollouts
 from dist.domain.entities import App, Artifact, AuditEvent, Channel, ChannelEvent, Release, Token
 from dist.domain.enums import AuditAction, ChannelEventKind, ReleaseStatus, Scope
 from dist.domain.render import (
@@ -22,6 +23,7 @@ from dist.domain.render import (
     render_token,
     timestamp,
 )
+from dist.domain.rollouts import Rollout
 from dist.domain.signatures import Signatures
 
 RFC3339_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{3}|\.\d{6})?Z")
@@ -110,6 +112,18 @@ def test_renderings_have_exactly_the_documented_shapes() -> None:
         "name": "beta",
         "release": None,
         "updated_at": "2026-03-04T05:06:07.250Z",
+        "rollout": None,
+    }
+    rolling = Channel("demo", "beta", "2.0.0", AT, AT, id=2)
+    rolling.rollout = Rollout("2.0.0", "1.0.0", rollouts.ramp([5, 50, 100], timedelta(hours=24), AT))
+    assert render_channel(rolling, AT + timedelta(hours=25))["rollout"] == {
+        "version": "2.0.0",
+        "base": "1.0.0",
+        "percent": 50,
+        "ramp": [5, 50, 100],
+        "every": "24h",
+        "state": "rolling",
+        "next_step_at": "2026-03-06T05:06:07.250Z",
     }
     assert render_channel_event(ChannelEvent(ChannelEventKind.ROLLBACK, "1.0.0", "token:4", AT)) == {
         "kind": "rollback",

@@ -31,7 +31,7 @@ def test_apps_releases_and_channels(client: TestClient, publisher: dict[str, str
     assert release["created_by"].startswith("token:")
 
     channels = client.get("/api/apps/demo/channels").json()["channels"]
-    assert [set(c) for c in channels] == [{"app", "name", "release", "updated_at"}]
+    assert [set(c) for c in channels] == [{"app", "name", "release", "updated_at", "rollout"}]
     channel = client.get("/api/apps/demo/channels/beta").json()
     assert channel["release"] == "1.0.0"
     assert channel["current_release"] == published

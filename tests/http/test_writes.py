@@ -63,6 +63,7 @@ def test_publish_promote_rollback_yank(client: TestClient, store: Store, admin: 
         "app": "demo",
         "name": "stable",
         "release": "1.1.0",
+        "rollout": None,
     }
     by_version = client.post("/api/apps/demo/channels/stable/promote", json={"version": "1.0.0"}, headers=admin)
     assert by_version.json()["release"] == "1.0.0"

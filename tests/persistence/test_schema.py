@@ -31,6 +31,7 @@ UNIQUES = {
     "uq_releases_app_id_version": ("releases", ("app_id", "version")),
     "uq_artifacts_release_id_filename": ("artifacts", ("release_id", "filename")),
     "uq_webhook_deliveries_message_id": ("webhook_deliveries", ("message_id",)),
+    "uq_rollouts_channel_id": ("rollouts", ("channel_id",)),
 }
 INDEXES = {
     "ix_releases_app_id": ("releases", ("app_id",), False),
@@ -55,6 +56,7 @@ TABLES = {
     "idempotency_keys",
     "webhooks",
     "webhook_deliveries",
+    "rollouts",
 }
 
 

@@ -27,8 +27,19 @@ from tests.reliability.conftest import Outputs, Servers, Size, admin_secret, run
 
 APPS = ["shared", "late"]
 CHANNELS = ["stable", "beta"]
+ROLLOUT_ACTIONS = ("halt", "resume", "complete")
 # Refusals that a race makes legitimate: they change nothing and leave no audit event.
-EXPECTED_REFUSALS = {"channel.unchanged", "channel.nothing_to_roll_back", "channel.not_found", "release.exists"}
+EXPECTED_REFUSALS = {
+    "channel.unchanged",
+    "channel.nothing_to_roll_back",
+    "channel.not_found",
+    "release.exists",
+    "rollout.empty_channel",
+    "rollout.none",
+    "rollout.already_halted",
+    "rollout.not_halted",
+    "rollout.not_rolling",
+}
 
 
 class Ledger:
@@ -80,7 +91,8 @@ def http_writer(index: int, url: str, secret: str, ledger: Ledger, deadline: flo
                 return
             app = rng.choice(APPS)
             known = ledger.versions(app)
-            operation = rng.choice(["publish", "publish", "promote", "rollback", "duplicate"]) if known else "publish"
+            operations = ["publish", "publish", "promote", "rollback", "duplicate", "stage", "rollout"]
+            operation = rng.choice(operations) if known else "publish"
             if operation == "publish":
                 data = f"http {index} {n} ".encode() * rng.randint(1, 4000)
                 up = http.post("/api/upload", content=data)
@@ -115,6 +127,19 @@ def http_writer(index: int, url: str, secret: str, ledger: Ledger, deadline: flo
                 done = http.post(f"/api/apps/{app}/channels/{channel}/promote", json={"version": rng.choice(known)})
                 if ledger.answer("promote", done.status_code, _json(done), (200,)):
                     ledger.acknowledged("channel_promoted", app, channel)
+            elif operation == "stage":
+                channel = rng.choice(CHANNELS)
+                staged = rng.choice([{"percent": rng.randint(1, 99)}, {"ramp": [5, 50, 100], "every": "1h"}])
+                body = {"version": rng.choice(known), "rollout": staged}
+                done = http.post(f"/api/apps/{app}/channels/{channel}/promote", json=body)
+                if ledger.answer("staged promote", done.status_code, _json(done), (200,)):
+                    ledger.acknowledged("channel_promoted", app, channel)
+            elif operation == "rollout":
+                channel = rng.choice(CHANNELS)
+                change = rng.choice([{"percent": rng.randint(1, 100)}, *({"action": a} for a in ROLLOUT_ACTIONS)])
+                done = http.post(f"/api/apps/{app}/channels/{channel}/rollout", json=change)
+                if ledger.answer("rollout", done.status_code, _json(done), (200,)):
+                    ledger.acknowledged("rollout_changed", app, channel)
             else:
                 channel = rng.choice(CHANNELS)
                 done = http.post(f"/api/apps/{app}/channels/{channel}/rollback", json={})
@@ -146,7 +171,7 @@ def cli_writer(
             return
         app = rng.choice(APPS)
         known = ledger.versions(app)
-        operation = rng.choice(["publish", "promote", "rollback", "token"]) if known else "publish"
+        operation = rng.choice(["publish", "promote", "rollback", "token", "stage", "rollout"]) if known else "publish"
         if operation == "publish":
             files = []
             for f in range(rng.randint(1, 2)):
@@ -163,6 +188,16 @@ def cli_writer(
             channel = rng.choice(CHANNELS)
             if run("promote", "promote", app, channel, "--version", rng.choice(known)) is not None:
                 ledger.acknowledged("channel_promoted", app, channel)
+        elif operation == "stage":
+            channel = rng.choice(CHANNELS)
+            staged = ("--rollout", str(rng.randint(1, 99)))
+            if run("staged promote", "promote", app, channel, "--version", rng.choice(known), *staged) is not None:
+                ledger.acknowledged("channel_promoted", app, channel)
+        elif operation == "rollout":
+            channel = rng.choice(CHANNELS)
+            change = rng.choice([("set", str(rng.randint(1, 100))), *((a,) for a in ROLLOUT_ACTIONS)])
+            if run("rollout", "rollout", change[0], app, channel, *change[1:]) is not None:
+                ledger.acknowledged("rollout_changed", app, channel)
         elif operation == "rollback":
             channel = rng.choice(CHANNELS)
             if run("rollback", "rollback", app, channel) is not None:
@@ -237,6 +272,9 @@ def _check_store(location: StoreLocation, ledger: Ledger) -> None:
                 stack = replay((e.kind, by_version[e.version].id or 0) for e in events)
                 ids = {r.id: v for v, r in by_version.items()}
                 assert channel.release == (ids[stack[-1]] if stack else None), channel
+                # A rollout stages the top of the stack over the release below it, which a rollback returns to.
+                if channel.rollout is not None:
+                    assert (channel.rollout.version, channel.rollout.base) == (channel.release, ids[stack[-2]])
                 assert all(e.kind in (ChannelEventKind.PROMOTE, ChannelEventKind.ROLLBACK) for e in events)
         logged = Counter((e.action.value, e.app, e.target) for e in audit.list_events(store.uow()))
     finally:

@@ -17,13 +17,17 @@ from tests.support import BIN, Server
 
 # Refusals of schema-valid requests that no schema can rule out: a blob that was never uploaded, a body that
 # does not hash to the X-Content-SHA256 the client sent, a token expiry that is already past, a public key whose
-# text has the shape of one but does not decode to a key, and a signature that does not verify.
+# text has the shape of one but does not decode to a key, a signature that does not verify, a ramp that does not
+# rise to 100 or an interval over a year, and an If-Match naming another version than the channel serves now.
 ALLOWED_REJECTIONS = (
     '"object.missing"',
     '"upload.digest_mismatch"',
     '"token.invalid_expiry"',
     '"app.invalid_public_key"',
     '"artifact.bad_signature"',
+    '"rollout.invalid_ramp"',
+    '"rollout.invalid_interval"',
+    '"channel.precondition_failed"',
 )
 
 

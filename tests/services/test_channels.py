@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from dist.domain.enums import AuditAction, ReleaseStatus
+from dist.domain.errors import DistError
 from dist.persistence.store import Store
 from dist.persistence.uow import UnitOfWork
-from dist.services import audit, channels, releases
+from dist.services import audit, channels, releases, rollouts
+from dist.services.releases import ArtifactSpec
 from tests.services.conftest import ACTOR, Publish, refused, row_counts
 
 
@@ -173,3 +177,17 @@ def test_history_is_appended_never_rewritten(uow: UnitOfWork, publish: Publish) 
     after = channels.history(uow, "demo", "beta")
     assert after[: len(first)] == first and len(after) == 4
     assert refused(lambda: channels.history(uow, "demo", "nope")).code == "channel.not_found"
+
+
+def test_the_base_of_a_rollout_cannot_be_yanked(uow: UnitOfWork, store: Store) -> None:
+    sha = store.objects.put_stream([b"bytes"]).sha256
+    for version in ("1.0.0", "2.0.0"):
+        releases.publish(uow, app="demo", version=version, artifacts=[ArtifactSpec("a.bin", sha)], actor="t")
+    channels.promote(uow, app="demo", channel="stable", version="1.0.0", actor="t")
+    channels.promote(uow, app="demo", channel="stable", version="2.0.0", rollout_percent=50, actor="t")
+    with pytest.raises(DistError) as refused:
+        releases.yank(uow, app="demo", version="1.0.0", actor="t")
+    assert refused.value.code == "release.in_use"
+    # Complete, the rollout serves the base to nobody.
+    rollouts.change(uow, app="demo", channel="stable", action="complete", actor="t")
+    assert releases.yank(uow, app="demo", version="1.0.0", actor="t").status.value == "yanked"

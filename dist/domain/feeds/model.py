@@ -6,12 +6,14 @@ A format module reads only these types, so a new format is one new module over t
 from __future__ import annotations
 
 import base64
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
 from dist.domain.entities import Artifact, Release
 from dist.domain.errors import NotFound, Unavailable
 from dist.domain.render import artifact_url
+from dist.domain.rollouts import Rollout, effective_percent
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,28 @@ class Staging:
 
     percent: int
     phase_seconds: int | None = None
+    # Where Sparkle's phases count from (its pubDate during a rollout): the ramp's start, halts left out.
+    phases_from: datetime | None = None
+
+
+# Sparkle puts each installation in one of 7 groups; group g may update phasedRolloutInterval * g after pubDate.
+SPARKLE_GROUPS = 7
+
+
+def staging_of(rollout: Rollout, now: datetime) -> Staging | None:
+    """What a rollout tells updaters that bucket themselves, None once it is complete. Sparkle gets phases only
+    for a ramp that is moving: its 7 groups are spread evenly from the ramp's start to the instant it reaches
+    100, so the last group updates when the ramp completes (a fixed or halted share has no Sparkle form)."""
+    schedule = rollout.schedule
+    percent = effective_percent(schedule, now)
+    if percent >= 100:
+        return None
+    if schedule.every is None or schedule.halted_at is not None:
+        return Staging(percent)
+    start = schedule.started_at + schedule.halted_for
+    span = schedule.every * (len(schedule.steps) - 1)
+    phase = max(1, math.ceil(span.total_seconds() / (SPARKLE_GROUPS - 1)))
+    return Staging(percent, phase_seconds=phase, phases_from=start)
 
 
 @dataclass(frozen=True, slots=True)

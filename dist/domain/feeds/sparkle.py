@@ -43,17 +43,22 @@ def _cdata(text: str) -> str:
 
 def _item(feed: ChannelFeed, file: FeedFile) -> str:
     release = feed.release
+    phased = feed.staging is not None and feed.staging.percent < 100 and feed.staging.phase_seconds is not None
+    # Sparkle counts the phases of a rollout from pubDate: during one, that is when the ramp started.
+    published = release.published_at
+    if phased and feed.staging is not None and feed.staging.phases_from is not None:
+        published = feed.staging.phases_from
     lines = [
         "    <item>",
         f"      <title>{_text(release.version)}</title>",
-        f"      <pubDate>{format_datetime(release.published_at)}</pubDate>",
+        f"      <pubDate>{format_datetime(published)}</pubDate>",
         f"      <sparkle:version>{_text(release.version)}</sparkle:version>",
         f"      <sparkle:shortVersionString>{_text(release.version)}</sparkle:shortVersionString>",
         f"      <description>{_cdata(release.notes)}</description>",
     ]
     if not feed.is_default:
         lines.append(f"      <sparkle:channel>{_text(feed.channel)}</sparkle:channel>")
-    if feed.staging is not None and feed.staging.percent < 100 and feed.staging.phase_seconds is not None:
+    if phased and feed.staging is not None:
         lines.append(
             f"      <sparkle:phasedRolloutInterval>{feed.staging.phase_seconds}</sparkle:phasedRolloutInterval>"
         )

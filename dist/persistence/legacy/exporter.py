@@ -23,6 +23,7 @@ from dist.persistence.legacy.loader import (
     MEMBERS,
     PROGRESS_EVERY,
     RELEASES,
+    ROLLOUTS,
     TOKENS,
     WEBHOOKS,
 )
@@ -126,6 +127,8 @@ def _webhook(row: Any) -> dict[str, Any]:
 
 def _channels(connection: Connection) -> Iterator[dict[str, Any]]:
     """Channels with their histories: two streams in channel order, merged."""
+    # A channel has one rollout at most, and few channels roll out at once: they are read in one go, first.
+    rollouts = {r.channel_id: r for r in connection.execute(select(ROLLOUTS))}
     events = _rows(connection, select(CHANNEL_EVENTS).order_by(CHANNEL_EVENTS.c.channel_id, CHANNEL_EVENTS.c.id))
     event = next(events, None)
     for row in _rows(connection, select(CHANNELS).order_by(CHANNELS.c.id)):
@@ -143,7 +146,7 @@ def _channels(connection: Connection) -> Iterator[dict[str, Any]]:
                 }
             )
             event = next(events, None)
-        yield {
+        record = {
             "id": row.id,
             "app_id": row.app_id,
             "name": row.name,
@@ -151,6 +154,18 @@ def _channels(connection: Connection) -> Iterator[dict[str, Any]]:
             "created_at": timestamp(row.created_at),
             "history": history,
         }
+        rollout = rollouts.get(row.id)
+        if rollout is not None:
+            record["rollout"] = {
+                "release_id": rollout.release_id,
+                "base_release_id": rollout.base_release_id,
+                "steps": list(rollout.steps),
+                "every_seconds": rollout.every_seconds,
+                "started_at": timestamp(rollout.started_at),
+                "halted_at": timestamp(rollout.halted_at),
+                "halted_microseconds": rollout.halted_microseconds,
+            }
+        yield record
 
 
 def _records(connection: Connection, member: str) -> Iterator[dict[str, Any]]:

@@ -36,6 +36,7 @@ from dist.persistence.legacy.records import (
     record_refusal,
     refusal,
     release_row,
+    rollout_row,
     token_row,
     webhook_row,
 )
@@ -48,6 +49,7 @@ from dist.persistence.models import (
     ChannelEventRow,
     ChannelRow,
     ReleaseRow,
+    RolloutRow,
     TokenRow,
     WebhookRow,
 )
@@ -65,11 +67,12 @@ ARTIFACTS: Table = ArtifactRow.__table__  # type: ignore[assignment]
 BLOBS: Table = BlobRow.__table__  # type: ignore[assignment]
 CHANNELS: Table = ChannelRow.__table__  # type: ignore[assignment]
 CHANNEL_EVENTS: Table = ChannelEventRow.__table__  # type: ignore[assignment]
+ROLLOUTS: Table = RolloutRow.__table__  # type: ignore[assignment]
 TOKENS: Table = TokenRow.__table__  # type: ignore[assignment]
 AUDIT: Table = AuditEventRow.__table__  # type: ignore[assignment]
 WEBHOOKS: Table = WebhookRow.__table__  # type: ignore[assignment]
 # Parents before children, for the foreign keys.
-TABLES = (APPS, RELEASES, BLOBS, ARTIFACTS, CHANNELS, CHANNEL_EVENTS, TOKENS, AUDIT, WEBHOOKS)
+TABLES = (APPS, RELEASES, BLOBS, ARTIFACTS, CHANNELS, CHANNEL_EVENTS, ROLLOUTS, TOKENS, AUDIT, WEBHOOKS)
 
 
 @dataclass
@@ -328,6 +331,7 @@ class Loader:
         fields = Fields("channels", index, item)
         row = channel_row(fields)
         events = history_rows(fields)
+        rollout = rollout_row(fields)
         self._check_new_id("channels", fields.id, self.channels)
         app_id, release_id = row["app_id"], row["release_id"]
         if app_id not in self.apps:
@@ -347,6 +351,11 @@ class Loader:
                     f"{last['release_id']}",
                 )
             row["updated_at"] = last["at"]
+        if rollout is not None:
+            if rollout["release_id"] != release_id:
+                raise fields.refuse("rollout", f"rolls out release {rollout['release_id']}, not the channel's")
+            self._check_release(fields, "rollout.base_release_id", rollout["base_release_id"], app_id)
+            rollout["updated_at"] = row["updated_at"]
         self.channels.add(fields.id)
         self.channel_keys.add((app_id, row["name"]))
         self._add(CHANNELS, row)
@@ -354,6 +363,9 @@ class Loader:
             self.report.counts["channel_events"] += 1
             event["id"] = self.report.counts["channel_events"]
             self._add(CHANNEL_EVENTS, event)
+        if rollout is not None:
+            # A rollout belongs to its channel: it takes the channel's id.
+            self._add(ROLLOUTS, {**rollout, "id": fields.id})
 
     def _check_release(self, fields: Fields, member: str, release_id: int, app_id: int) -> None:
         owner = self.releases.get(release_id)

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from dist.domain.enums import AuditAction, ChannelEventKind, ReleaseStatus, Scope
 from dist.domain.errors import DistError, Invalid
 from dist.domain.render import parse_timestamp
+from dist.domain.rollouts import parse_interval, parse_percent, parse_ramp
 from dist.domain.signatures import stored_ed25519_key, stored_minisign_key, stored_signatures
 from dist.domain.values import (
     DEFAULT_CHANNEL,
@@ -294,6 +295,37 @@ def history_rows(fields: Fields) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def rollout_row(fields: Fields) -> dict[str, Any] | None:
+    """The optional member "rollout" of a channel as its rollouts row (without an id); None when absent or null."""
+    if fields.data.get("rollout") is None:
+        return None
+    given = fields.object("rollout")
+    # The rollout's members, read (and refused) as members of its channel's record.
+    inner = Fields(fields.member, fields.index, {**given, "id": fields.id})
+    every = inner.optional_id("every_seconds")
+    steps = inner.array("steps")
+    try:
+        if every is None:
+            if len(steps) != 1:
+                raise Invalid("rollout.invalid_percent", "a rollout without every_seconds has one percent")
+            parse_percent(steps[0])
+        else:
+            parse_ramp(steps)
+            parse_interval(f"{every}s")
+    except DistError as error:
+        raise fields.refuse("rollout", f"is invalid: {error.message}") from None
+    return {
+        "channel_id": fields.id,
+        "release_id": inner.integer("release_id", minimum=1),
+        "base_release_id": inner.integer("base_release_id", minimum=1),
+        "steps": steps,
+        "every_seconds": every,
+        "started_at": inner.timestamp("started_at"),
+        "halted_at": inner.optional_timestamp("halted_at"),
+        "halted_microseconds": inner.integer("halted_microseconds", minimum=0),
+    }
 
 
 def token_row(fields: Fields) -> dict[str, Any]:

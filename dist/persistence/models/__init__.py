@@ -8,6 +8,7 @@ from dist.persistence.models.blob import BlobRow
 from dist.persistence.models.channel import ChannelEventRow, ChannelRow
 from dist.persistence.models.idempotency import IdempotencyKeyRow
 from dist.persistence.models.release import ReleaseRow
+from dist.persistence.models.rollout import RolloutRow
 from dist.persistence.models.token import TokenRow
 from dist.persistence.models.webhook import DeliveryRow, WebhookRow
 
@@ -22,6 +23,7 @@ __all__ = [
     "DeliveryRow",
     "IdempotencyKeyRow",
     "ReleaseRow",
+    "RolloutRow",
     "TokenRow",
     "WebhookRow",
 ]

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import email.utils
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dist.domain import rollouts
 from dist.domain.errors import DistError
 from dist.domain.feeds import sparkle
-from dist.domain.feeds.model import ChannelFeed, Staging
+from dist.domain.feeds.model import ChannelFeed, Staging, staging_of
+from dist.domain.rollouts import Rollout
 from dist.domain.values import is_storable_text
 from tests.domain.feeds.conftest import PUBLISHED, channel_feed, feed_file
 
@@ -92,3 +95,28 @@ def test_any_notes_survive_the_cdata_section(notes: str) -> None:
     expected = "".join("\ufffd" if sparkle.XML_INVALID_RE.match(c) else c for c in notes)
     # XML parsers normalise line ends: CR LF and lone CR read as LF.
     assert (item.findtext("description") or "") == expected.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def test_staging_of_a_rollout() -> None:
+    start = datetime(2026, 5, 1, tzinfo=UTC)
+    ramp = Rollout("2.0.0", "1.0.0", rollouts.ramp([1, 10, 100], timedelta(hours=6), start))
+    # Two steps of 6 hours to 100%: Sparkle's 7 groups 2 hours apart, counted from the ramp's start.
+    assert staging_of(ramp, start + timedelta(hours=7)) == Staging(10, phase_seconds=7200, phases_from=start)
+    assert staging_of(ramp, start + timedelta(hours=12)) is None
+    halted = Rollout("2.0.0", "1.0.0", rollouts.halt(ramp.schedule, start + timedelta(hours=1)))
+    assert staging_of(halted, start + timedelta(days=3)) == Staging(1)
+    resumed = Rollout("2.0.0", "1.0.0", rollouts.resume(halted.schedule, start + timedelta(hours=4)))
+    later = staging_of(resumed, start + timedelta(hours=5))
+    assert later == Staging(1, phase_seconds=7200, phases_from=start + timedelta(hours=3))
+    fixed = Rollout("2.0.0", "1.0.0", rollouts.fixed(30, start))
+    assert staging_of(fixed, start + timedelta(days=30)) == Staging(30)
+
+
+def test_a_phased_item_counts_from_the_ramp_start() -> None:
+    start = datetime(2026, 5, 1, 6, 30, tzinfo=UTC)
+    file = feed_file("Demo.zip", "darwin-universal")
+    staged = Staging(10, phase_seconds=7200, phases_from=start)
+    item = ET.fromstring(sparkle.render("Demo", "https://x/appcast.xml", [channel_feed(file, staging=staged)], None))
+    assert item.findtext("channel/item/pubDate") == email.utils.format_datetime(start)
+    unstaged = ET.fromstring(sparkle.render("Demo", "https://x/appcast.xml", [channel_feed(file)], None))
+    assert unstaged.findtext("channel/item/pubDate") == email.utils.format_datetime(PUBLISHED)
