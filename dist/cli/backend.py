@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 from dist.cli.context import GLOBALS
 from dist.cli.errors import UsageError
 from dist.cli.files import LocalFile
+from dist.domain.counts import Stats
 from dist.domain.entities import App, AuditEvent, Channel, ChannelEvent, Release, Token
 
 if TYPE_CHECKING:
@@ -85,6 +86,8 @@ class Backend(Protocol):
     def revoke_token(self, token_id: int) -> Token: ...
 
     def audit(self, *, app: str | None, limit: int | None) -> list[AuditEvent]: ...
+
+    def stats(self, app: str, *, days: int) -> Stats: ...
 
 
 def remote_server() -> tuple[str, str | None] | None:

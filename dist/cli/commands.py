@@ -10,6 +10,7 @@ from dist.cli.db import db_app
 from dist.cli.login import login, logout
 from dist.cli.releases import publish, release_app
 from dist.cli.serve import serve
+from dist.cli.stats import stats
 from dist.cli.store import store_app
 from dist.cli.tokens import token_app
 from dist.cli.webhooks import webhook_app
@@ -24,6 +25,7 @@ app.command(channel_app)
 app.command(token_app)
 app.command(webhook_app)
 app.command(audit)
+app.command(stats)
 app.command(login)
 app.command(logout)
 app.command(serve)

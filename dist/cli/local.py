@@ -8,10 +8,11 @@ from dist.cli.backend import Advance
 from dist.cli.context import actor
 from dist.cli.files import LocalFile
 from dist.cli.uploads import upload
+from dist.domain.counts import Stats
 from dist.domain.entities import App, AuditEvent, Channel, ChannelEvent, Release, Token
 from dist.domain.values import MAX_PAGE
 from dist.persistence.store import Store
-from dist.services import apps, channels, releases, tokens
+from dist.services import apps, channels, counts, releases, tokens
 from dist.services.audit import list_events
 
 
@@ -118,3 +119,6 @@ class LocalBackend:
 
     def audit(self, *, app: str | None, limit: int | None) -> list[AuditEvent]:
         return list_events(self.store.uow(), app=app, limit=limit)
+
+    def stats(self, app: str, *, days: int) -> Stats:
+        return counts.stats(self.store.uow(), app, days=days)

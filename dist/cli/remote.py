@@ -11,6 +11,7 @@ import msgspec
 from dist.cli.backend import Advance
 from dist.cli.files import LocalFile
 from dist.client.remote import Remote, file_digest, now
+from dist.domain.counts import Stats
 from dist.domain.entities import App, AuditEvent, Channel, ChannelEvent, Release, Token
 from dist.domain.enums import Scope
 from dist.http import contract
@@ -129,3 +130,6 @@ class RemoteBackend:
 
     def audit(self, *, app: str | None, limit: int | None) -> list[AuditEvent]:
         return self.client.audit(app=app, limit=limit)
+
+    def stats(self, app: str, *, days: int) -> Stats:
+        return self.client.stats(app, days=days)

@@ -22,7 +22,8 @@ from dist.http import admin, downloads, feeds, reads, webhooks, writes
 from dist.http.cache import ReadCache, ReadCacheMiddleware
 from dist.http.conditional import ConditionalGet
 from dist.http.contract import encode
-from dist.http.defaults import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_UPLOAD
+from dist.http.counting import Counting, UpdateCheckCounting
+from dist.http.defaults import DEFAULT_BODY_TIMEOUT, DEFAULT_COUNTS_INTERVAL, DEFAULT_MAX_UPLOAD
 from dist.http.errors import EXCEPTION_HANDLERS
 from dist.http.limits import BodyPace, HeaderLimit
 from dist.http.openapi import OPENAPI_ANSWER, openapi_document, operation
@@ -35,6 +36,7 @@ BODY_TIMEOUT_ENV = "DIST_BODY_TIMEOUT"
 ACCEL_REDIRECT_ENV = "DIST_ACCEL_REDIRECT"
 PUBLIC_URL_ENV = "DIST_PUBLIC_URL"
 WEBHOOKS_ALLOW_PRIVATE_ENV = "DIST_WEBHOOKS_ALLOW_PRIVATE"
+COUNTS_INTERVAL_ENV = "DIST_COUNTS_INTERVAL"
 # How long startup waits for the change watch before serving uncached (PostgreSQL's listener connecting).
 WATCH_START_POLLS = 100
 WATCH_START_POLL_SECONDS = 0.02
@@ -75,6 +77,7 @@ ROUTES = [
     Route("/api/apps/{slug}/releases/{version}", reads.show_release),
     Route("/api/apps/{slug}/releases/{version}/yank", writes.yank, methods=["POST"]),
     Route("/api/apps/{slug}/releases/{version}/artifacts/{filename}", downloads.artifact_by_filename),
+    Route("/api/apps/{slug}/stats", reads.app_stats),
     Route("/api/apps/{slug}/channels", reads.list_channels),
     Route("/api/apps/{slug}/channels/{name}", reads.show_channel),
     Route("/api/apps/{slug}/channels/{name}/history", reads.channel_history),
@@ -109,6 +112,7 @@ def create_app(
     public_url: str | None = None,
     deliver_webhooks: bool = True,
     webhooks_allow_private: bool = False,
+    counts_interval: float = DEFAULT_COUNTS_INTERVAL,
 ) -> Starlette:
     """The HTTP API over a store: given a location it opens the store at startup and closes it at shutdown;
     given an open Store it uses it and leaves closing it to the caller. A request body that stalls for
@@ -116,7 +120,8 @@ def create_app(
     X-Accel-Redirect to that prefix and no body, for nginx in front to send the file. `public_url` is where
     clients reach the server (behind a proxy); the feeds' URLs start with it, else with the request's own.
     While it serves, a delivery worker sends the store's webhook deliveries (unless not `deliver_webhooks`),
-    refusing endpoints on private addresses unless `webhooks_allow_private`."""
+    refusing endpoints on private addresses unless `webhooks_allow_private`. Downloads and update checks are
+    counted and written to the store every `counts_interval` seconds and at shutdown (0: not counted)."""
     public = parse_public_url(public_url) if public_url is not None else None
 
     def state(opened: Store) -> dict[str, Any]:
@@ -127,9 +132,11 @@ def create_app(
             "auth_failures": AuthFailures(),
             "accel_redirect": accel_redirect,
             "public_url": public,
+            "counting": counting,
         }
 
     cache = ReadCache()
+    counting = Counting(counts_interval)
 
     def worker(opened: Store) -> DeliveryWorker | None:
         return DeliveryWorker(opened, allow_private=webhooks_allow_private) if deliver_webhooks else None
@@ -137,12 +144,12 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         if isinstance(source, Store):
-            async with watching(cache, source, worker(source)):
+            async with watching(cache, source, worker(source)), flushing(counting, source):
                 yield state(source)
             return
         opened = await run_in_threadpool(open_store, source)
         try:
-            async with watching(cache, opened, worker(opened)):
+            async with watching(cache, opened, worker(opened)), flushing(counting, opened):
                 yield state(opened)
         finally:
             opened.close()
@@ -153,6 +160,7 @@ def create_app(
             Middleware(HeaderLimit),
             Middleware(BodyPace, seconds=body_timeout),
             Middleware(ConditionalGet),
+            Middleware(UpdateCheckCounting, counting=counting),
             Middleware(ReadCacheMiddleware, cache=cache),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
@@ -198,6 +206,23 @@ async def watching(cache: ReadCache, opened: Store, worker: DeliveryWorker | Non
         watch.close()
 
 
+@asynccontextmanager
+async def flushing(counting: Counting, opened: Store) -> AsyncIterator[None]:
+    """The counts are written every interval while the server runs, and once more when it stops."""
+    if not counting.enabled:
+        yield
+        return
+    counting.clock = opened.clock
+    task = asyncio.create_task(counting.run(opened))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await counting.flush(opened)
+
+
 def polled(watch: ChangeWatch) -> bool:
     """Catch up with the changes (each one calls back); whether the watch is live."""
     watch.poll()
@@ -207,11 +232,13 @@ def polled(watch: ChangeWatch) -> bool:
 def app_from_environment() -> Starlette:
     """The factory uvicorn's worker processes call: the store from DIST_STORE / DIST_DATABASE_URL, the
     upload cap from DIST_MAX_UPLOAD, the body timeout from DIST_BODY_TIMEOUT, the public URL from
-    DIST_PUBLIC_URL and DIST_WEBHOOKS_ALLOW_PRIVATE, which `dist serve` sets before starting them."""
+    DIST_PUBLIC_URL, DIST_WEBHOOKS_ALLOW_PRIVATE and the counts' interval from DIST_COUNTS_INTERVAL, which
+    `dist serve` sets before starting them."""
     cap = os.environ.get(MAX_UPLOAD_ENV)
     timeout = os.environ.get(BODY_TIMEOUT_ENV)
     accel = os.environ.get(ACCEL_REDIRECT_ENV)
     public_url = os.environ.get(PUBLIC_URL_ENV)
+    counts_interval = os.environ.get(COUNTS_INTERVAL_ENV)
     return create_app(
         StoreLocation.resolve(),
         max_upload=int(cap) if cap else DEFAULT_MAX_UPLOAD,
@@ -219,4 +246,5 @@ def app_from_environment() -> Starlette:
         accel_redirect=accel or None,
         public_url=public_url or None,
         webhooks_allow_private=os.environ.get(WEBHOOKS_ALLOW_PRIVATE_ENV) == "1",
+        counts_interval=float(counts_interval) if counts_interval else DEFAULT_COUNTS_INTERVAL,
     )

@@ -16,6 +16,7 @@ import uvicorn
 from dist.http.app import (
     ACCEL_REDIRECT_ENV,
     BODY_TIMEOUT_ENV,
+    COUNTS_INTERVAL_ENV,
     MAX_UPLOAD_ENV,
     PUBLIC_URL_ENV,
     WEBHOOKS_ALLOW_PRIVATE_ENV,
@@ -36,6 +37,7 @@ def exec_server(
     accel_redirect: str | None = None,
     public_url: str | None = None,
     webhooks_allow_private: bool = False,
+    counts_interval: float | None = None,
 ) -> NoReturn:
     """Replace this process with the serving process (never returns)."""
     env = dict(os.environ)
@@ -51,6 +53,9 @@ def exec_server(
     if public_url is not None:
         env[PUBLIC_URL_ENV] = public_url
     env[WEBHOOKS_ALLOW_PRIVATE_ENV] = "1" if webhooks_allow_private else "0"
+    env.pop(COUNTS_INTERVAL_ENV, None)
+    if counts_interval is not None:
+        env[COUNTS_INTERVAL_ENV] = str(counts_interval)
     # What was printed must reach its reader before the process image is replaced.
     sys.stdout.flush()
     sys.stderr.flush()

@@ -31,6 +31,9 @@ UNIQUES = {
     "uq_releases_app_id_version": ("releases", ("app_id", "version")),
     "uq_artifacts_release_id_filename": ("artifacts", ("release_id", "filename")),
     "uq_webhook_deliveries_message_id": ("webhook_deliveries", ("message_id",)),
+    "uq_artifact_downloads_artifact_id_day": ("artifact_downloads", ("artifact_id", "day")),
+    "uq_blob_downloads_sha256_day": ("blob_downloads", ("sha256", "day")),
+    "uq_update_checks_app_id_channel_version_day": ("update_checks", ("app_id", "channel", "version", "day")),
 }
 INDEXES = {
     "ix_releases_app_id": ("releases", ("app_id",), False),
@@ -55,6 +58,9 @@ TABLES = {
     "idempotency_keys",
     "webhooks",
     "webhook_deliveries",
+    "artifact_downloads",
+    "blob_downloads",
+    "update_checks",
 }
 
 
