@@ -22,12 +22,13 @@ from dist.http import admin, downloads, feeds, reads, webhooks, writes
 from dist.http.cache import ReadCache, ReadCacheMiddleware
 from dist.http.conditional import ConditionalGet
 from dist.http.contract import encode
-from dist.http.counting import Counting, UpdateCheckCounting
+from dist.http.counting import Counting
 from dist.http.defaults import DEFAULT_BODY_TIMEOUT, DEFAULT_COUNTS_INTERVAL, DEFAULT_MAX_UPLOAD
 from dist.http.errors import EXCEPTION_HANDLERS
 from dist.http.limits import BodyPace, HeaderLimit
 from dist.http.openapi import OPENAPI_ANSWER, openapi_document, operation
 from dist.http.ratelimit import AuthFailures
+from dist.http.telemetry import Telemetry, metrics
 from dist.persistence.changes import ChangeWatch, watch_for
 from dist.persistence.store import Store, StoreLocation, open_store
 
@@ -70,6 +71,7 @@ app_route.operations = {**reads.show_app.operations, **admin.update_app.operatio
 
 ROUTES = [
     Route("/healthz", reads.healthz),
+    Route("/metrics", metrics),
     Route("/api/openapi.json", openapi),
     Route("/api/apps", reads.list_apps),
     Route("/api/apps/{slug}", app_route, methods=["GET", "PATCH"]),
@@ -157,10 +159,10 @@ def create_app(
     app = Starlette(
         routes=ROUTES,
         middleware=[
+            Middleware(Telemetry, routes=ROUTES, counting=counting),
             Middleware(HeaderLimit),
             Middleware(BodyPace, seconds=body_timeout),
             Middleware(ConditionalGet),
-            Middleware(UpdateCheckCounting, counting=counting),
             Middleware(ReadCacheMiddleware, cache=cache),
         ],
         exception_handlers=EXCEPTION_HANDLERS,

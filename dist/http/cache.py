@@ -26,6 +26,7 @@ FEEDS_PREFIX = "/feeds/"
 NOT_CACHED = "/artifacts/"
 NO_CACHE_PARAMETER = b"noCache="
 SAFE_METHODS = ("GET", "HEAD")
+CACHE_SCOPE_KEY = "dist.cache"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +120,8 @@ class ReadCacheMiddleware:
         if path.startswith(FEEDS_PREFIX):
             key = feed_key(scope)
         answer = self.cache.get(key)
+        # For the metrics (dist.http.telemetry): whether the cache answered.
+        scope[CACHE_SCOPE_KEY] = "miss" if answer is None else "hit"
         if answer is not None:
             await send({"type": "http.response.start", "status": answer.status, "headers": answer.headers})
             await send({"type": "http.response.body", "body": answer.body})

@@ -7,10 +7,8 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from urllib.parse import parse_qs, unquote
 
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dist.domain.counts import Tally
 from dist.http.defaults import DEFAULT_COUNTS_INTERVAL
@@ -62,42 +60,3 @@ class Counting:
         except Exception:
             log.exception("download counts could not be written; kept for the next flush")
             self.tally.add(batch)
-
-
-LATEST_SUFFIX = "/latest"
-APPS_PREFIX = "/api/apps/"
-
-
-def update_check(path: str, query: bytes) -> tuple[str, str, str] | None:
-    """(app, channel, current version) of an update check that says which version the client runs."""
-    if not (path.startswith(APPS_PREFIX) and path.endswith(LATEST_SUFFIX)):
-        return None
-    parts = path[len(APPS_PREFIX) : -len(LATEST_SUFFIX)].split("/")
-    if len(parts) != 3 or parts[1] != "channels":
-        return None
-    current = parse_qs(query.decode("latin-1")).get("current")
-    if not current:
-        return None
-    return unquote(parts[0]), unquote(parts[2]), current[-1]
-
-
-class UpdateCheckCounting:
-    """Counts update checks answered 200 or 204 (the app, channel and version were valid), cached or not: it sits
-    in front of the read cache."""
-
-    def __init__(self, app: ASGIApp, counting: Counting) -> None:
-        self.app = app
-        self.counting = counting
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        found = update_check(scope["path"], scope["query_string"]) if scope["type"] == "http" else None
-        if found is None or scope["method"] != "GET" or not self.counting.enabled:
-            await self.app(scope, receive, send)
-            return
-
-        async def counting_send(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] in (200, 204):
-                self.counting.check(*found)
-            await send(message)
-
-        await self.app(scope, receive, counting_send)

@@ -1,4 +1,4 @@
-"""Download counts and update checks per UTC day.
+"""Download counts and update checks per UTC day (and the token scope `metrics`, which needs no table).
 
 Revision ID: 0006_counts
 Revises: 0004_idempotency
@@ -60,6 +60,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # The version before this one knows no `metrics` scope and would fail to read a token holding it: such a
+    # token keeps its other scopes (a token with none authenticates and can do nothing).
+    tokens = sa.table("tokens", sa.column("id", ID), sa.column("scopes", sa.JSON()))
+    connection = op.get_bind()
+    for token_id, scopes in connection.execute(sa.select(tokens.c.id, tokens.c.scopes)).all():
+        if "metrics" in scopes:
+            kept = [s for s in scopes if s != "metrics"]
+            connection.execute(tokens.update().where(tokens.c.id == token_id).values(scopes=kept))
     op.drop_table("update_checks")
     op.drop_table("blob_downloads")
     op.drop_table("artifact_downloads")
