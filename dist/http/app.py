@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from dist.delivery.worker import DeliveryWorker
 from dist.domain.values import parse_public_url
-from dist.http import admin, downloads, feeds, reads, webhooks, writes
+from dist.http import admin, downloads, feeds, pages, reads, webhooks, writes
 from dist.http.cache import ReadCache, ReadCacheMiddleware
 from dist.http.conditional import ConditionalGet
 from dist.http.contract import encode
@@ -29,6 +29,7 @@ from dist.http.limits import BodyPace, HeaderLimit
 from dist.http.openapi import OPENAPI_ANSWER, openapi_document, operation
 from dist.http.ratelimit import AuthFailures
 from dist.http.telemetry import Telemetry, metrics
+from dist.pages.render import STYLESHEET_PATH
 from dist.persistence.changes import ChangeWatch, watch_for
 from dist.persistence.store import Store, StoreLocation, open_store
 
@@ -102,6 +103,10 @@ ROUTES = [
     Route("/api/webhooks/deliveries", webhooks.list_deliveries),
     Route("/api/webhooks/deliveries/{id}/redeliver", webhooks.redeliver, methods=["POST"]),
     Route("/api/webhooks/{id}", webhooks.delete, methods=["DELETE"]),
+    Route("/", pages.index),
+    Route("/apps/{slug}", pages.app),
+    Route("/apps/{slug}/releases/{version}", pages.release),
+    Route(STYLESHEET_PATH, pages.css),
 ]
 
 

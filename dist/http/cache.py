@@ -15,14 +15,18 @@ from dataclasses import dataclass
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dist.pages.platforms import visitor_key
 from dist.persistence.changes import ChangeWatch
 
 MAX_ENTRIES = 4096
 MAX_BYTES = 16 * 1024 * 1024
 MAX_ENTRY_BYTES = 1024 * 1024
-# The public reads: apps, releases, channels, history, the update check and the feeds, but not downloads.
-CACHED_PREFIXES = ("/api/apps", "/feeds/")
+# The public reads: apps, releases, channels, history, the update check, the feeds and the download pages, but
+# not downloads.
+CACHED_PREFIXES = ("/api/apps", "/feeds/", "/apps/")
 FEEDS_PREFIX = "/feeds/"
+PAGES_PREFIX = "/apps/"
+INDEX_PAGE = "/"
 NOT_CACHED = "/artifacts/"
 NO_CACHE_PARAMETER = b"noCache="
 SAFE_METHODS = ("GET", "HEAD")
@@ -95,6 +99,14 @@ def feed_key(scope: Scope) -> bytes:
     return f"{path}?".encode() + query + f"#{scheme}://{host}".encode()
 
 
+def page_key(scope: Scope) -> bytes:
+    """A download page's cache key: the page shows the visitor's platform first, so one answer per platform."""
+    user_agent = Headers(scope=scope).get("user-agent")
+    path: str = scope["path"]
+    query: bytes = scope["query_string"]
+    return f"{path}?".encode() + query + f"#{visitor_key(user_agent)}".encode()
+
+
 class ReadCacheMiddleware:
     """Answers cached GETs of the public read routes and records new ones; any other method invalidates the
     cache when it answers (its transaction has committed by then) and when it ends."""
@@ -113,12 +125,15 @@ class ReadCacheMiddleware:
             return
         path: str = scope["path"]
         generation = self.cache.current() if method == "GET" else None
-        if generation is None or not path.startswith(CACHED_PREFIXES) or NOT_CACHED in path:
+        cached = path.startswith(CACHED_PREFIXES) or path == INDEX_PAGE
+        if generation is None or not cached or NOT_CACHED in path:
             await self.app(scope, receive, send)
             return
         key = path.encode() + b"?" + scope["query_string"]
         if path.startswith(FEEDS_PREFIX):
             key = feed_key(scope)
+        elif path.startswith(PAGES_PREFIX):
+            key = page_key(scope)
         answer = self.cache.get(key)
         # For the metrics (dist.http.telemetry): whether the cache answered.
         scope[CACHE_SCOPE_KEY] = "miss" if answer is None else "hit"
