@@ -24,14 +24,14 @@ PAGE_CACHE = "no-cache"
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
-def _page(summary: str, errors: tuple[int, ...] = (404, 422)) -> Callable[[F], F]:
-    html = {"text/html": {"schema": {"type": "string"}}}
+def _page(summary: str, errors: tuple[int, ...] = (404, 422), media_type: str = "text/html") -> Callable[[F], F]:
+    content = {media_type: {"schema": {"type": "string"}}}
     return operation(
         "get",
         summary,
         {},
         errors=errors,
-        extra={"responses": {"200": {"description": "The page (HTML).", "content": html}}},
+        extra={"responses": {"200": {"description": "The page.", "content": content}}},
     )
 
 
@@ -68,7 +68,7 @@ async def release(request: Request) -> Response:
     return html_response(request, release_page(found, shown, channels, _preferred(request)))
 
 
-@_page("The pages' stylesheet.", errors=())
+@_page("The pages' stylesheet.", errors=(), media_type="text/css")
 async def css(request: Request) -> Response:
     body, etag = stylesheet()
     return Response(body, media_type="text/css", headers={"ETag": etag, "Cache-Control": IMMUTABLE})
