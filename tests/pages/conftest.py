@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from starlette.testclient import TestClient
 
+from dist.domain.counts import Tally
 from dist.http.app import create_app
 from dist.persistence.store import Store
-from dist.services import releases
+from dist.services import counts, releases
 from dist.services.releases import ArtifactSpec
 
 # Every trick a publisher (or a stolen publish token) could try in release notes.
@@ -69,6 +71,15 @@ def fill(store: Store, *, versions: int = 3) -> None:
     channels.promote(uow(), app="demo", channel="stable", version=f"1.{versions - 1}.0", actor="t")
     channels.promote(uow(), app="demo", channel="beta", version=f"1.{versions - 2}.0", actor="t")
     releases.yank(uow(), app="demo", version="1.0.0", actor="t")
+    # Update checks of the last days, which the app page draws: clients moving from 1.0.0 to the newest.
+    tally = Tally()
+    today = store.clock().date()
+    for days_ago in range(5):
+        day = today - timedelta(days=days_ago)
+        tally.checks["demo", "stable", "1.0.0", day] += 1 + days_ago
+        tally.checks["demo", "stable", f"1.{versions - 1}.0", day] += 5 - days_ago
+        tally.checks["demo", "beta", f"1.{versions - 2}.0", day] += 2
+    counts.record(uow(), tally)
 
 
 @pytest.fixture
