@@ -1,7 +1,8 @@
 """Run every benchmark and print one table: `python -m bench [--quick] [--only upload,reads] [sizes…]`.
 
 Each benchmark also runs alone: `python -m bench.upload`, `bench.download`, `bench.reads`, `bench.scale`,
-`bench.import_legacy`, `bench.migrate`, `bench.remote`, `bench.feeds`, `bench.webhooks`, with the same options.
+`bench.import_legacy`, `bench.migrate`, `bench.remote`, `bench.feeds`, `bench.webhooks`, `bench.pages`, with
+the same options.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import platform
 import sys
 import time
 
-from bench import download, feeds, import_legacy, migrate, reads, remote, scale, upload, webhooks
+from bench import download, feeds, import_legacy, migrate, pages, reads, remote, scale, upload, webhooks
 from bench.common import CLIENT_CPU, SERVER_CPU, Figure, log, parser, run_one, settle, table
 
 BENCHES = {
@@ -23,6 +24,7 @@ BENCHES = {
     "migrate": migrate.run,
     "remote": remote.run,
     "webhooks": webhooks.run,
+    "pages": pages.run,
 }
 
 
