@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from dist.persistence.store import StoreLocation
 from tests.cli.conftest import DIST
@@ -71,9 +72,10 @@ def test_counts_reach_the_store_every_interval_and_read_the_same_over_server(
         stop(process)
 
 
-def test_counts_are_written_when_distd_stops(location: StoreLocation, tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_counts_are_written_when_distd_stops(location: StoreLocation, tmp_path: Path, workers: str) -> None:
     publish(location, tmp_path)
-    process, port = start(location, tmp_path / "distd.log", "--counts-interval", "3600")
+    process, port = start(location, tmp_path / "distd.log", "--counts-interval", "3600", "--workers", workers)
     try:
         url = f"http://127.0.0.1:{port}/api/apps/demo/releases/1.0.0/artifacts/app.tar.gz"
         assert httpx.get(url).status_code == 200
