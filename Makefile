@@ -47,11 +47,14 @@ bench: install
 	fi
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
-# `make clients`: the real updaters that tests/clients runs against distd. npm packages (pinned by
-# tests/clients/package-lock.json) go into .cache/node; node, npm and minisign come from the system's packages.
+# `make clients`: the real updaters that tests/clients runs against distd, and the browser that tests/pages drives.
+# npm packages (pinned by tests/clients/package-lock.json: electron-updater, axe-core) go into .cache/node; node,
+# npm, minisign, chromium and chromium-driver come from the system's packages.
 clients:
 	@missing=""; command -v minisign >/dev/null || missing="minisign"; \
 	{ command -v node >/dev/null && command -v npm >/dev/null; } || missing="$$missing nodejs npm"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
 	if [ -n "$$missing" ]; then \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing \

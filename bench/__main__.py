@@ -2,7 +2,7 @@
 
 Each benchmark also runs alone: `python -m bench.upload`, `bench.download`, `bench.reads`, `bench.scale`,
 `bench.import_legacy`, `bench.migrate`, `bench.remote`, `bench.feeds`, `bench.webhooks`, `bench.objects`,
-`bench.rollouts`, with the same options.
+`bench.rollouts`, `bench.pages`, with the same options.
 """
 
 from __future__ import annotations
@@ -11,7 +11,20 @@ import platform
 import sys
 import time
 
-from bench import download, feeds, import_legacy, migrate, objects, reads, remote, rollouts, scale, upload, webhooks
+from bench import (
+    download,
+    feeds,
+    import_legacy,
+    migrate,
+    objects,
+    pages,
+    reads,
+    remote,
+    rollouts,
+    scale,
+    upload,
+    webhooks,
+)
 from bench.common import CLIENT_CPU, SERVER_CPU, Figure, log, parser, run_one, settle, table
 
 BENCHES = {
@@ -26,6 +39,7 @@ BENCHES = {
     "remote": remote.run,
     "webhooks": webhooks.run,
     "objects": objects.run,
+    "pages": pages.run,
 }
 
 

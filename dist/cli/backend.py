@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 from dist.cli.context import GLOBALS
 from dist.cli.errors import UsageError
 from dist.cli.files import LocalFile
+from dist.domain.counts import Stats
 from dist.domain.entities import App, AuditEvent, Channel, ChannelEvent, Delivery, Release, Token, Webhook
 
 if TYPE_CHECKING:
@@ -122,6 +123,8 @@ class Backend(Protocol):
     def redeliver(self, delivery_id: int) -> Delivery: ...
 
     def delete_webhook(self, webhook_id: int) -> Webhook: ...
+
+    def stats(self, app: str, *, days: int) -> Stats: ...
 
 
 def remote_server() -> tuple[str, str | None] | None:

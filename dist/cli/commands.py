@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "token": ("dist.cli.tokens", "token_app"),
     "webhook": ("dist.cli.webhooks", "webhook_app"),
     "audit": ("dist.cli.audit", "audit"),
+    "stats": ("dist.cli.stats", "stats"),
     "login": ("dist.cli.login", "login"),
     "logout": ("dist.cli.login", "logout"),
     "serve": ("dist.cli.serve", "serve"),

@@ -8,10 +8,11 @@ from dist.cli.backend import Advance, Staged
 from dist.cli.context import actor
 from dist.cli.files import LocalFile
 from dist.cli.uploads import upload
+from dist.domain.counts import Stats
 from dist.domain.entities import App, AuditEvent, Channel, ChannelEvent, Delivery, Release, Token, Webhook
 from dist.domain.values import MAX_PAGE
 from dist.persistence.store import Store
-from dist.services import apps, channels, releases, rollouts, tokens, webhooks
+from dist.services import apps, channels, counts, releases, rollouts, tokens, webhooks
 from dist.services.audit import list_events
 
 
@@ -161,3 +162,6 @@ class LocalBackend:
 
     def delete_webhook(self, webhook_id: int) -> Webhook:
         return webhooks.delete_webhook(self.store.uow(), webhook_id=webhook_id, actor=actor())
+
+    def stats(self, app: str, *, days: int) -> Stats:
+        return counts.stats(self.store.uow(), app, days=days)

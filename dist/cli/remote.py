@@ -11,6 +11,7 @@ import msgspec
 from dist.cli.backend import Advance, Staged
 from dist.cli.files import LocalFile
 from dist.client.remote import Remote, file_digest, now
+from dist.domain.counts import Stats
 from dist.domain.entities import App, AuditEvent, Channel, ChannelEvent, Delivery, Release, Token, Webhook
 from dist.domain.enums import Scope
 from dist.http import contract
@@ -168,3 +169,6 @@ class RemoteBackend:
 
     def delete_webhook(self, webhook_id: int) -> Webhook:
         return self.client.delete_webhook(webhook_id)
+
+    def stats(self, app: str, *, days: int) -> Stats:
+        return self.client.stats(app, days=days)

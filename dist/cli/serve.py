@@ -13,7 +13,7 @@ from dist.cli.backend import local_only
 from dist.cli.context import GLOBALS, stdout
 from dist.domain.errors import Invalid
 from dist.domain.values import parse_public_url
-from dist.http.defaults import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_UPLOAD
+from dist.http.defaults import DEFAULT_BODY_TIMEOUT, DEFAULT_COUNTS_INTERVAL, DEFAULT_MAX_UPLOAD
 
 SIZE_RE = re.compile(r"([0-9]+)\s*([kmgt]?)(i?b?)", re.IGNORECASE)
 POWERS = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4}
@@ -45,6 +45,17 @@ def _seconds_converter(type_: Any, tokens: Sequence[Token]) -> float:
     # NaN and infinity are refused along with zero and negatives.
     if not 0 < seconds < 86400:
         raise ValueError(f"{text!r} is not a number of seconds between 0 and 86400")
+    return seconds
+
+
+def _interval_converter(type_: Any, tokens: Sequence[Token]) -> float:
+    text = tokens[0].value.strip()
+    try:
+        seconds = float(text) if text.isascii() else -1.0
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 3600:
+        raise ValueError(f"{text!r} is not a number of seconds between 0 and 3600")
     return seconds
 
 
@@ -109,6 +120,14 @@ def serve(
             "webhook cannot probe the network distd runs in).",
         ),
     ] = False,
+    counts_interval: Annotated[
+        float,
+        Parameter(
+            converter=_interval_converter,
+            help="Seconds between writes of the download counts and update checks gathered in memory (a crash "
+            "loses at most that much); 0 counts nothing.",
+        ),
+    ] = DEFAULT_COUNTS_INTERVAL,
 ) -> int:
     """Serve the HTTP API (distd) on the store."""
     local_only("serve")
@@ -140,4 +159,5 @@ def serve(
         objects_redirect=objects_redirect,
         public_url=public_url,
         webhooks_allow_private=webhooks_allow_private,
+        counts_interval=counts_interval,
     )

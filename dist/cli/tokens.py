@@ -53,7 +53,11 @@ def create(
     name: Annotated[str, Parameter(help="What the token is for, e.g. the CI pipeline's name.")],
     scope: Annotated[
         list[Scope],
-        Parameter(negative=(), help="publish (upload, publish, promote, rollback) or admin (also yank). Repeatable."),
+        Parameter(
+            negative=(),
+            help="publish (upload, publish, promote, rollback), admin (also yank, and all the others) or metrics "
+            "(read /metrics). Repeatable.",
+        ),
     ],
     app: Annotated[str | None, Parameter(help="Only for this app (default: every app).")] = None,
     channel: Annotated[str | None, Parameter(help="Only for this channel (default: every channel).")] = None,

@@ -22,6 +22,7 @@ import httpx
 import msgspec
 
 from dist.domain import entities
+from dist.domain.counts import DayCounts, Stats, VersionCount
 from dist.domain.errors import DistError, ErrorKind
 from dist.domain.rollouts import Rollout, schedule_as_rendered
 from dist.domain.signatures import Signatures
@@ -276,6 +277,17 @@ class Remote:
             for e in events
         ]
 
+    def stats(self, app: str, *, days: int) -> Stats:
+        found = self._call(contract.Stats, "GET", f"/api/apps/{_quoted(app)}/stats", params={"days": days})
+        return Stats(
+            app=found.app,
+            first_day=found.first_day,
+            last_day=found.last_day,
+            days=[DayCounts(d.day, d.downloads, dict(d.checks)) for d in found.days],
+            downloads_by_version=[VersionCount(v.version, v.count) for v in found.downloads_by_version],
+            checks_by_version=[VersionCount(v.version, v.count) for v in found.checks_by_version],
+        )
+
     def update_app(self, slug: str, body: contract.AppPatch) -> entities.App:
         return _app(self._call(contract.App, "PATCH", f"/api/apps/{_quoted(slug)}", **self._json(body)))
 
@@ -369,6 +381,7 @@ def _release(found: contract.Release) -> entities.Release:
                 signatures=Signatures(minisign=a.signatures.minisign, ed25519=a.signatures.ed25519),
                 sha512=a.sha512,
                 sha1=a.sha1,
+                downloads=a.downloads,
             )
             for a in found.artifacts
         ],

@@ -47,6 +47,8 @@ class Artifact:
     # The blob's other digests (hex), read with the artifact; None where not computed yet.
     sha512: str | None = None
     sha1: str | None = None
+    # Downloads counted so far (GETs from byte 0 by release and file name), as last written to the store.
+    downloads: int = 0
     id: int | None = None
 
 
@@ -60,6 +62,10 @@ class Release:
     created_by: str
     artifacts: list[Artifact] = field(default_factory=list)
     id: int | None = None
+
+    @property
+    def downloads(self) -> int:
+        return sum(a.downloads for a in self.artifacts)
 
     def artifact_for(self, platform: str) -> Artifact | None:
         """The artifact for `platform`, falling back to one built for `any`."""

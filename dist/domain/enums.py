@@ -18,6 +18,8 @@ class ChannelEventKind(enum.StrEnum):
 class Scope(enum.StrEnum):
     PUBLISH = "publish"
     ADMIN = "admin"
+    # Reading /metrics; admin tokens may too.
+    METRICS = "metrics"
 
 
 class TokenStatus(enum.StrEnum):

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from dist.domain.counts import Stats
 from dist.domain.entities import App, Artifact, AuditEvent, Channel, ChannelEvent, Delivery, Release, Token, Webhook
 from dist.domain.enums import DeliveryState
 from dist.domain.rollouts import Rollout, effective_percent, next_step_at, render_interval, state
@@ -61,6 +62,7 @@ def render_artifact(app: str, version: str, artifact: Artifact) -> dict[str, Any
         "content_type": artifact.content_type,
         "url": artifact_url(app, version, artifact.filename),
         "signatures": {"minisign": artifact.signatures.minisign, "ed25519": artifact.signatures.ed25519},
+        "downloads": artifact.downloads,
     }
 
 
@@ -73,6 +75,20 @@ def render_release(release: Release) -> dict[str, Any]:
         "created_at": timestamp(release.created_at),
         "created_by": release.created_by,
         "artifacts": [render_artifact(release.app, release.version, a) for a in release.artifacts],
+        "downloads": release.downloads,
+    }
+
+
+def render_stats(stats: Stats) -> dict[str, Any]:
+    return {
+        "app": stats.app,
+        "from": stats.first_day.isoformat(),
+        "to": stats.last_day.isoformat(),
+        "downloads": stats.downloads,
+        "checks": stats.checks,
+        "days": [{"day": d.day.isoformat(), "downloads": d.downloads, "checks": d.checks} for d in stats.days],
+        "downloads_by_version": [{"version": v.version, "count": v.count} for v in stats.downloads_by_version],
+        "checks_by_version": [{"version": v.version, "count": v.count} for v in stats.checks_by_version],
     }
 
 

@@ -76,11 +76,11 @@ def parse_scopes(values: Iterable[str]) -> list[Scope]:
         try:
             scope = Scope(value)
         except ValueError:
-            raise Invalid("token.invalid_scope", f"{value!r} is not a scope: use publish or admin") from None
+            raise Invalid("token.invalid_scope", f"{value!r} is not a scope: use publish, admin or metrics") from None
         if scope not in scopes:
             scopes.append(scope)
     if not scopes:
-        raise Invalid("token.invalid_scope", "a token needs at least one scope: publish or admin")
+        raise Invalid("token.invalid_scope", "a token needs at least one scope: publish, admin or metrics")
     return scopes
 
 

@@ -154,7 +154,7 @@ def parse_artifact_count(value: Sized) -> Sized:
     return value
 
 
-def _whole_number(value: object) -> int | None:
+def whole_number(value: object) -> int | None:
     """An int, or the decimal digits of one as text (a query parameter); None for anything else."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
@@ -164,21 +164,21 @@ def _whole_number(value: object) -> int | None:
 
 
 def parse_page_limit(value: int | str) -> int:
-    number = _whole_number(value)
+    number = whole_number(value)
     if number is None or not 1 <= number <= MAX_PAGE:
         raise Invalid("release.invalid_limit", f"limit must be a whole number between 1 and {MAX_PAGE}")
     return number
 
 
 def parse_audit_limit(value: int | str) -> int:
-    number = _whole_number(value)
+    number = whole_number(value)
     if number is None or not 1 <= number <= MAX_AUDIT_LIMIT:
         raise Invalid("audit.invalid_limit", f"limit must be a whole number between 1 and {MAX_AUDIT_LIMIT}")
     return number
 
 
 def parse_token_id(value: int | str) -> int:
-    number = _whole_number(value)
+    number = whole_number(value)
     if number is None or not 1 <= number <= MAX_ID:
         raise Invalid("token.invalid_id", f"{_show(value)} is not a token id (a whole number from 1)")
     return number
@@ -188,7 +188,7 @@ def parse_cursor(value: int | str | None) -> int | None:
     """A release page's cursor (a release id handed out with the previous page); empty or None: the first."""
     if value is None or value == "":
         return None
-    number = _whole_number(value)
+    number = whole_number(value)
     if number is None or not 1 <= number <= MAX_ID:
         raise Invalid("release.invalid_cursor", f"{_show(value)} is not a cursor this server handed out")
     return number

@@ -18,15 +18,18 @@ from starlette.routing import Route
 
 from dist.delivery.worker import DeliveryWorker
 from dist.domain.values import parse_public_url
-from dist.http import admin, downloads, feeds, reads, webhooks, writes
+from dist.http import admin, downloads, feeds, pages, reads, webhooks, writes
 from dist.http.cache import ReadCache, ReadCacheMiddleware
 from dist.http.conditional import ConditionalGet
 from dist.http.contract import encode
-from dist.http.defaults import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_UPLOAD
+from dist.http.counting import Counting
+from dist.http.defaults import DEFAULT_BODY_TIMEOUT, DEFAULT_COUNTS_INTERVAL, DEFAULT_MAX_UPLOAD
 from dist.http.errors import EXCEPTION_HANDLERS
 from dist.http.limits import BodyPace, HeaderLimit
 from dist.http.openapi import OPENAPI_ANSWER, openapi_document, operation
 from dist.http.ratelimit import AuthFailures
+from dist.http.telemetry import Telemetry, metrics
+from dist.pages.render import STYLESHEET_PATH
 from dist.persistence.changes import ChangeWatch, watch_for
 from dist.persistence.store import Store, StoreLocation, open_store
 
@@ -36,6 +39,7 @@ ACCEL_REDIRECT_ENV = "DIST_ACCEL_REDIRECT"
 PUBLIC_URL_ENV = "DIST_PUBLIC_URL"
 WEBHOOKS_ALLOW_PRIVATE_ENV = "DIST_WEBHOOKS_ALLOW_PRIVATE"
 OBJECTS_REDIRECT_ENV = "DIST_OBJECTS_REDIRECT"
+COUNTS_INTERVAL_ENV = "DIST_COUNTS_INTERVAL"
 # How long startup waits for the change watch before serving uncached (PostgreSQL's listener connecting).
 WATCH_START_POLLS = 100
 WATCH_START_POLL_SECONDS = 0.02
@@ -69,6 +73,7 @@ app_route.operations = {**reads.show_app.operations, **admin.update_app.operatio
 
 ROUTES = [
     Route("/healthz", reads.healthz),
+    Route("/metrics", metrics),
     Route("/api/openapi.json", openapi),
     Route("/api/apps", reads.list_apps),
     Route("/api/apps/{slug}", app_route, methods=["GET", "PATCH"]),
@@ -76,6 +81,7 @@ ROUTES = [
     Route("/api/apps/{slug}/releases/{version}", reads.show_release),
     Route("/api/apps/{slug}/releases/{version}/yank", writes.yank, methods=["POST"]),
     Route("/api/apps/{slug}/releases/{version}/artifacts/{filename}", downloads.artifact_by_filename),
+    Route("/api/apps/{slug}/stats", reads.app_stats),
     Route("/api/apps/{slug}/channels", reads.list_channels),
     Route("/api/apps/{slug}/channels/{name}", reads.show_channel),
     Route("/api/apps/{slug}/channels/{name}/history", reads.channel_history),
@@ -99,6 +105,10 @@ ROUTES = [
     Route("/api/webhooks/deliveries", webhooks.list_deliveries),
     Route("/api/webhooks/deliveries/{id}/redeliver", webhooks.redeliver, methods=["POST"]),
     Route("/api/webhooks/{id}", webhooks.delete, methods=["DELETE"]),
+    Route("/", pages.index),
+    Route("/apps/{slug}", pages.app),
+    Route("/apps/{slug}/releases/{version}", pages.release),
+    Route(STYLESHEET_PATH, pages.css),
 ]
 
 
@@ -112,6 +122,7 @@ def create_app(
     public_url: str | None = None,
     deliver_webhooks: bool = True,
     webhooks_allow_private: bool = False,
+    counts_interval: float = DEFAULT_COUNTS_INTERVAL,
 ) -> Starlette:
     """The HTTP API over a store: given a location it opens the store at startup and closes it at shutdown;
     given an open Store it uses it and leaves closing it to the caller. A request body that stalls for
@@ -120,7 +131,8 @@ def create_app(
     downloads from a bucket answer 302 to a short-lived presigned URL. `public_url` is where
     clients reach the server (behind a proxy); the feeds' URLs start with it, else with the request's own.
     While it serves, a delivery worker sends the store's webhook deliveries (unless not `deliver_webhooks`),
-    refusing endpoints on private addresses unless `webhooks_allow_private`."""
+    refusing endpoints on private addresses unless `webhooks_allow_private`. Downloads and update checks are
+    counted and written to the store every `counts_interval` seconds and at shutdown (0: not counted)."""
     public = parse_public_url(public_url) if public_url is not None else None
 
     def state(opened: Store) -> dict[str, Any]:
@@ -132,9 +144,11 @@ def create_app(
             "accel_redirect": accel_redirect,
             "objects_redirect": objects_redirect,
             "public_url": public,
+            "counting": counting,
         }
 
     cache = ReadCache()
+    counting = Counting(counts_interval)
 
     def worker(opened: Store) -> DeliveryWorker | None:
         return DeliveryWorker(opened, allow_private=webhooks_allow_private) if deliver_webhooks else None
@@ -142,12 +156,12 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         if isinstance(source, Store):
-            async with watching(cache, source, worker(source)):
+            async with watching(cache, source, worker(source)), flushing(counting, source):
                 yield state(source)
             return
         opened = await run_in_threadpool(open_store, source)
         try:
-            async with watching(cache, opened, worker(opened)):
+            async with watching(cache, opened, worker(opened)), flushing(counting, opened):
                 yield state(opened)
         finally:
             opened.close()
@@ -155,6 +169,7 @@ def create_app(
     app = Starlette(
         routes=ROUTES,
         middleware=[
+            Middleware(Telemetry, routes=ROUTES, counting=counting),
             Middleware(HeaderLimit),
             Middleware(BodyPace, seconds=body_timeout),
             Middleware(ConditionalGet),
@@ -204,6 +219,23 @@ async def watching(cache: ReadCache, opened: Store, worker: DeliveryWorker | Non
         watch.close()
 
 
+@asynccontextmanager
+async def flushing(counting: Counting, opened: Store) -> AsyncIterator[None]:
+    """The counts are written every interval while the server runs, and once more when it stops."""
+    if not counting.enabled:
+        yield
+        return
+    counting.clock = opened.clock
+    task = asyncio.create_task(counting.run(opened))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await counting.flush(opened)
+
+
 def polled(watch: ChangeWatch) -> bool:
     """Catch up with the changes (each one calls back); whether the watch is live."""
     watch.poll()
@@ -213,12 +245,13 @@ def polled(watch: ChangeWatch) -> bool:
 def app_from_environment() -> Starlette:
     """The factory uvicorn's worker processes call: the store from DIST_STORE / DIST_DATABASE_URL, the
     upload cap from DIST_MAX_UPLOAD, the body timeout from DIST_BODY_TIMEOUT, the public URL from
-    DIST_PUBLIC_URL, DIST_OBJECTS, DIST_OBJECTS_REDIRECT and DIST_WEBHOOKS_ALLOW_PRIVATE, which
-    `dist serve` sets before starting them."""
+    DIST_PUBLIC_URL, the objects from DIST_OBJECTS and DIST_OBJECTS_REDIRECT, DIST_WEBHOOKS_ALLOW_PRIVATE and the
+    counts' interval from DIST_COUNTS_INTERVAL, which `dist serve` sets before starting them."""
     cap = os.environ.get(MAX_UPLOAD_ENV)
     timeout = os.environ.get(BODY_TIMEOUT_ENV)
     accel = os.environ.get(ACCEL_REDIRECT_ENV)
     public_url = os.environ.get(PUBLIC_URL_ENV)
+    counts_interval = os.environ.get(COUNTS_INTERVAL_ENV)
     return create_app(
         StoreLocation.resolve(),
         max_upload=int(cap) if cap else DEFAULT_MAX_UPLOAD,
@@ -227,4 +260,5 @@ def app_from_environment() -> Starlette:
         objects_redirect=os.environ.get(OBJECTS_REDIRECT_ENV) == "1",
         public_url=public_url or None,
         webhooks_allow_private=os.environ.get(WEBHOOKS_ALLOW_PRIVATE_ENV) == "1",
+        counts_interval=float(counts_interval) if counts_interval else DEFAULT_COUNTS_INTERVAL,
     )

@@ -27,14 +27,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dist.domain.errors import DistError
 from dist.domain.rollouts import gets_new_release, parse_client_id
+from dist.pages.platforms import visitor_key
 from dist.persistence.changes import ChangeWatch
 
 MAX_ENTRIES = 4096
 MAX_BYTES = 16 * 1024 * 1024
 MAX_ENTRY_BYTES = 1024 * 1024
-# The public reads: apps, releases, channels, history, the update check and the feeds, but not downloads.
-CACHED_PREFIXES = ("/api/apps", "/feeds/")
+# The public reads: apps, releases, channels, history, the update check, the feeds and the download pages, but
+# not downloads.
+CACHED_PREFIXES = ("/api/apps", "/feeds/", "/apps/")
 FEEDS_PREFIX = "/feeds/"
+PAGES_PREFIX = "/apps/"
+INDEX_PAGE = "/"
 NOT_CACHED = "/artifacts/"
 NO_CACHE_PARAMETER = b"noCache="
 SAFE_METHODS = ("GET", "HEAD")
@@ -67,6 +71,9 @@ EVERY_CLIENT = "every client"
 def answered_for(scope: MutableMapping[str, Any], share: Share | None) -> None:
     """Say how the answer being computed depends on the client: only through `share`, or (None) not at all."""
     scope[ANSWERED_FOR] = share if share is not None else EVERY_CLIENT
+
+
+CACHE_SCOPE_KEY = "dist.cache"
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +205,14 @@ def client_of(scope: Scope) -> tuple[bytes, str | None]:
         raise Unkeyable from None
 
 
+def page_key(scope: Scope) -> bytes:
+    """A download page's cache key: the page shows the visitor's platform first, so one answer per platform."""
+    user_agent = Headers(scope=scope).get("user-agent")
+    path: str = scope["path"]
+    query: bytes = scope["query_string"]
+    return f"{path}?".encode() + query + f"#{visitor_key(user_agent)}".encode()
+
+
 class ReadCacheMiddleware:
     """Answers cached GETs of the public read routes and records new ones; any other method invalidates the
     cache when it answers (its transaction has committed by then) and when it ends."""
@@ -216,7 +231,8 @@ class ReadCacheMiddleware:
             return
         path: str = scope["path"]
         generation = self.cache.current() if method == "GET" else None
-        if generation is None or not path.startswith(CACHED_PREFIXES) or NOT_CACHED in path:
+        cached = path.startswith(CACHED_PREFIXES) or path == INDEX_PAGE
+        if generation is None or not cached or NOT_CACHED in path:
             await self.app(scope, receive, send)
             return
         try:
@@ -224,8 +240,15 @@ class ReadCacheMiddleware:
         except Unkeyable:
             await self.app(scope, receive, send)
             return
-        key = feed_key(scope, query) if path.startswith(FEEDS_PREFIX) else path.encode() + b"?" + query
+        if path.startswith(FEEDS_PREFIX):
+            key = feed_key(scope, query)
+        elif path.startswith(PAGES_PREFIX):
+            key = page_key(scope)
+        else:
+            key = path.encode() + b"?" + query
         answer = self.cache.get(self._variant(key, client))
+        # For the metrics (dist.http.telemetry): whether the cache answered.
+        scope[CACHE_SCOPE_KEY] = "miss" if answer is None else "hit"
         if answer is not None:
             await send({"type": "http.response.start", "status": answer.status, "headers": answer.headers})
             await send({"type": "http.response.body", "body": answer.body})

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType, field
 
+from dist.domain.counts import DEFAULT_STATS_DAYS, MAX_STATS_DAYS, parse_stats_days
 from dist.domain.enums import AuditAction, ChannelEventKind, DeliveryState, ReleaseStatus, Scope, TokenStatus
 from dist.domain.errors import DistError, ErrorKind, Invalid, Malformed
 from dist.domain.rollouts import (
@@ -121,6 +122,7 @@ WebhookUrl = Annotated[str, rule(parse_webhook_url, WEBHOOK_URL_RE, min_length=1
 WebhookEvent = Annotated[str, rule(parse_event, extra_json_schema={"enum": [ALL_EVENTS, *AuditAction]})]
 WebhookId = Annotated[int, rule(parse_webhook_id, ge=1, le=MAX_ID)]
 DeliveryId = Annotated[int, rule(parse_delivery_id, ge=1, le=MAX_ID)]
+StatsDays = Annotated[int, rule(parse_stats_days, ge=1, le=MAX_STATS_DAYS)]
 DeliveriesLimit = Annotated[int, rule(parse_deliveries_limit, ge=1, le=MAX_DELIVERIES_LIMIT)]
 
 
@@ -249,6 +251,12 @@ class UpdateCheckQuery(Request, forbid_unknown_fields=False):
     ) = UNSET
 
 
+class StatsQuery(Request, forbid_unknown_fields=False):
+    days: Annotated[StatsDays, described(f"UTC days, today included (default {DEFAULT_STATS_DAYS}).")] = (
+        DEFAULT_STATS_DAYS
+    )
+
+
 class AuditQuery(Request, forbid_unknown_fields=False):
     app: Annotated[Slug, described("Only the events of this app.")] | UnsetType = UNSET
     limit: Annotated[AuditLimit, described("Only the newest N events.")] | UnsetType = UNSET
@@ -361,6 +369,7 @@ class Artifact(Answer):
     content_type: str
     url: str
     signatures: Signatures
+    downloads: int
 
 
 class Release(Answer):
@@ -371,6 +380,31 @@ class Release(Answer):
     created_at: Timestamp
     created_by: str
     artifacts: list[Artifact]
+    # The sum of its artifacts' downloads.
+    downloads: int
+
+
+class StatsDay(Answer):
+    day: date
+    downloads: int
+    # Update checks of the day by the version the client ran.
+    checks: dict[str, int]
+
+
+class VersionCount(Answer):
+    version: str
+    count: int
+
+
+class Stats(Answer):
+    app: str
+    first_day: date = field(name="from")
+    last_day: date = field(name="to")
+    downloads: int
+    checks: int
+    days: list[StatsDay]
+    downloads_by_version: list[VersionCount]
+    checks_by_version: list[VersionCount]
 
 
 class ReleaseList(Answer):

@@ -18,6 +18,7 @@ from dist.domain.errors import NotFound
 from dist.domain.values import DEFAULT_CONTENT_TYPE, parse_sha256
 from dist.http.conditional import etag_matches
 from dist.http.context import call, store
+from dist.http.counting import Counting
 from dist.http.errors import error_response
 from dist.http.openapi import F, operation
 from dist.persistence.objects import BlobStat, ObjectStore
@@ -106,8 +107,15 @@ def accel_response(prefix: str, sha256: str, headers: dict[str, str], media_type
 
 
 async def _send_blob(
-    request: Request, sha256: str, *, content_type: str = DEFAULT_CONTENT_TYPE, filename: str | None = None
+    request: Request,
+    sha256: str,
+    *,
+    content_type: str = DEFAULT_CONTENT_TYPE,
+    filename: str | None = None,
+    count: Callable[[], None],
 ) -> Response:
+    """The blob's bytes (or 304, 416, or a redirect to the bucket); `count` is called when the answer is a
+    download (a GET from byte 0)."""
     objects = store(request).objects
     # A file's stat is answered from the inode cache: cheaper here than a hop to the thread pool.
     stat = (
@@ -125,16 +133,18 @@ async def _send_blob(
     if if_none_match is not None and etag_matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
     accel: str | None = request.state.accel_redirect
+    if_range = request.headers.get("if-range")
+    byte_range = parse_range(request.headers.get("range"), stat.size)
+    if if_range is not None and if_range.strip() != etag:
+        byte_range = None
+    if request.method == "GET" and (byte_range is None or (byte_range != UNSATISFIABLE and byte_range[0] == 0)):
+        count()
     if accel is not None:
         return accel_response(accel, sha256, headers, content_type)
     if request.state.objects_redirect:
         url = objects.presigned_url(sha256, PRESIGNED_FOR)
         if url is not None:
             return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
-    if_range = request.headers.get("if-range")
-    byte_range = parse_range(request.headers.get("range"), stat.size)
-    if if_range is not None and if_range.strip() != etag:
-        byte_range = None
     if byte_range == UNSATISFIABLE:
         return error_response(
             416,
@@ -188,11 +198,21 @@ def _download(summary: str) -> Callable[[F], F]:
 @_download("A blob by its sha256.")
 async def object_by_sha256(request: Request) -> Response:
     sha256 = parse_sha256(request.path_params["sha256"])
-    return await _send_blob(request, sha256)
+    counting: Counting = request.state.counting
+    return await _send_blob(request, sha256, count=lambda: counting.download_blob(sha256))
 
 
 @_download("A release's file, as an attachment.")
 async def artifact_by_filename(request: Request) -> Response:
     params = request.path_params
     artifact = await call(request, releases.get_artifact, params["slug"], params["version"], params["filename"])
-    return await _send_blob(request, artifact.sha256, content_type=artifact.content_type, filename=artifact.filename)
+    counting: Counting = request.state.counting
+    artifact_id = artifact.id
+    assert artifact_id is not None
+    return await _send_blob(
+        request,
+        artifact.sha256,
+        content_type=artifact.content_type,
+        filename=artifact.filename,
+        count=lambda: counting.download_artifact(artifact_id),
+    )

@@ -11,14 +11,21 @@ from starlette.responses import Response
 
 from dist.domain.entities import Channel
 from dist.domain.errors import Unavailable
-from dist.domain.render import render_app, render_artifact, render_channel, render_channel_event, render_release
+from dist.domain.render import (
+    render_app,
+    render_artifact,
+    render_channel,
+    render_channel_event,
+    render_release,
+    render_stats,
+)
 from dist.domain.rollouts import channel_etag, next_step_at
 from dist.http import contract
 from dist.http.cache import Share, answered_for, keep_until
 from dist.http.context import answer, call, store
 from dist.http.openapi import operation
 from dist.persistence.store import current_revision, head_revision
-from dist.services import apps, channels, releases
+from dist.services import apps, channels, counts, releases
 
 
 def _param(request: Request, name: str) -> str:
@@ -147,3 +154,16 @@ async def latest(request: Request) -> Response:
         {"release": render_release(release), "artifact": render_artifact(release.app, release.version, artifact)},
         headers=headers,
     )
+
+
+@operation(
+    "get",
+    "An app's downloads (GETs of its files from byte 0) and update checks by the version clients run, per UTC "
+    "day; counts reach the store every few seconds.",
+    {200: contract.Stats},
+    query=contract.StatsQuery,
+)
+async def app_stats(request: Request) -> Response:
+    query = contract.decode_query(contract.StatsQuery, dict(request.query_params))
+    found = await call(request, counts.stats, _param(request, "slug"), days=query.days)
+    return answer(render_stats(found))

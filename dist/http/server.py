@@ -7,15 +7,20 @@ so that the process that serves never loads the command line's or the migrations
 
 from __future__ import annotations
 
+import copy
 import os
+import shutil
 import sys
-from typing import NoReturn
+import tempfile
+from typing import Any, NoReturn
 
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 
 from dist.http.app import (
     ACCEL_REDIRECT_ENV,
     BODY_TIMEOUT_ENV,
+    COUNTS_INTERVAL_ENV,
     MAX_UPLOAD_ENV,
     OBJECTS_REDIRECT_ENV,
     PUBLIC_URL_ENV,
@@ -23,7 +28,10 @@ from dist.http.app import (
     app_from_environment,
 )
 from dist.http.protocol import DistHTTPProtocol
+from dist.http.telemetry import MULTIPROC_DIR_ENV
 from dist.persistence.store import StoreLocation
+
+METRICS_DIR_OWNED_ENV = "DIST_METRICS_DIR_OWNED"
 
 
 def exec_server(
@@ -38,6 +46,7 @@ def exec_server(
     objects_redirect: bool = False,
     public_url: str | None = None,
     webhooks_allow_private: bool = False,
+    counts_interval: float | None = None,
 ) -> NoReturn:
     """Replace this process with the serving process (never returns)."""
     env = dict(os.environ)
@@ -57,11 +66,30 @@ def exec_server(
     if public_url is not None:
         env[PUBLIC_URL_ENV] = public_url
     env[WEBHOOKS_ALLOW_PRIVATE_ENV] = "1" if webhooks_allow_private else "0"
+    # Every worker keeps its metrics in files here, which /metrics sums; removed when the server stops (main).
+    env[MULTIPROC_DIR_ENV] = tempfile.mkdtemp(prefix="distd-metrics-")
+    env[METRICS_DIR_OWNED_ENV] = "1"
+    env.pop(COUNTS_INTERVAL_ENV, None)
+    if counts_interval is not None:
+        env[COUNTS_INTERVAL_ENV] = str(counts_interval)
     # What was printed must reach its reader before the process image is replaced.
     sys.stdout.flush()
     sys.stderr.flush()
     argv = [sys.executable, "-m", "dist.http.server", host, str(port), str(workers)]
     os.execve(sys.executable, argv, env)
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging, with the access log replaced by ours: one JSON line per request on stdout."""
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["json_lines"] = {"format": "%(message)s"}
+    config["handlers"]["json_lines"] = {
+        "class": "logging.StreamHandler",
+        "formatter": "json_lines",
+        "stream": "ext://sys.stdout",
+    }
+    config["loggers"]["dist.access"] = {"handlers": ["json_lines"], "level": "INFO", "propagate": False}
+    return config
 
 
 def run(host: str, port: int, workers: int) -> None:
@@ -77,12 +105,19 @@ def run(host: str, port: int, workers: int) -> None:
         http=DistHTTPProtocol,
         timeout_keep_alive=5,
         server_header=False,
+        access_log=False,
+        log_config=log_config(),
     )
 
 
 def main(argv: list[str]) -> None:
     host, port, workers = argv
-    run(host, int(port), int(workers))
+    owned = os.environ.get(MULTIPROC_DIR_ENV) if os.environ.get(METRICS_DIR_OWNED_ENV) == "1" else None
+    try:
+        run(host, int(port), int(workers))
+    finally:
+        if owned:
+            shutil.rmtree(owned, ignore_errors=True)
 
 
 if __name__ == "__main__":

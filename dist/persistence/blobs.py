@@ -9,7 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from dist.domain.entities import Blob
-from dist.persistence.models import BlobRow
+from dist.persistence.models import BlobDownloadRow, BlobRow
 
 
 def _blob(row: BlobRow) -> Blob:
@@ -52,6 +52,8 @@ class BlobRepository:
         self.session.execute(update(BlobRow).where(BlobRow.sha256 == sha256).values(sha512=sha512, sha1=sha1))
 
     def remove(self, sha256: str) -> None:
+        """The blob's row, and the counts of its downloads by sha256 with it."""
+        self.session.execute(delete(BlobDownloadRow).where(BlobDownloadRow.sha256 == sha256))
         self.session.execute(delete(BlobRow).where(BlobRow.sha256 == sha256))
 
     def created_at(self, sha256: str) -> datetime | None:

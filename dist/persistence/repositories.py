@@ -20,6 +20,7 @@ from dist.domain.enums import AuditAction, ChannelEventKind, ReleaseStatus, Scop
 from dist.domain.errors import Conflict
 from dist.domain.rollouts import Rollout, Schedule, effective_percent
 from dist.domain.signatures import Signatures
+from dist.persistence.counts import ARTIFACT_DOWNLOADS
 from dist.persistence.models import (
     AppRow,
     ArtifactRow,
@@ -82,7 +83,7 @@ def _app(row: AppRow) -> App:
     )
 
 
-def _artifact(row: ArtifactRow, sha512: str | None, sha1: str | None) -> Artifact:
+def _artifact(row: ArtifactRow, sha512: str | None, sha1: str | None, downloads: int | None = 0) -> Artifact:
     return Artifact(
         filename=row.filename,
         platform=row.platform,
@@ -92,6 +93,7 @@ def _artifact(row: ArtifactRow, sha512: str | None, sha1: str | None) -> Artifac
         signatures=Signatures(minisign=row.minisign_signature, ed25519=row.ed25519_signature),
         sha512=sha512,
         sha1=sha1,
+        downloads=int(downloads or 0),
         id=row.id,
     )
 
@@ -184,12 +186,12 @@ class ReleaseRepository:
         artifacts: dict[int, list[Artifact]] = defaultdict(list)
         if rows:
             query = _with_digests(
-                select(ArtifactRow, BlobRow.sha512, BlobRow.sha1)
+                select(ArtifactRow, BlobRow.sha512, BlobRow.sha1, ARTIFACT_DOWNLOADS)
                 .where(ArtifactRow.release_id.in_([r.id for r in rows]))
                 .order_by(ArtifactRow.id)
             )
-            for artifact, sha512, sha1 in self.session.execute(query):
-                artifacts[artifact.release_id].append(_artifact(artifact, sha512, sha1))
+            for artifact, sha512, sha1, downloads in self.session.execute(query):
+                artifacts[artifact.release_id].append(_artifact(artifact, sha512, sha1, downloads))
         return [_release(slug, r, artifacts[r.id]) for r in rows]
 
     def get(self, app: App, version: str) -> Release | None:
@@ -212,7 +214,7 @@ class ReleaseRepository:
         # Plain columns, not ORM rows: a page is read once and never changed, and this halves its cost.
         query = (
             _with_digests(
-                select(*RELEASE_COLUMNS, *ARTIFACT_COLUMNS).outerjoin(
+                select(*RELEASE_COLUMNS, *ARTIFACT_COLUMNS, ARTIFACT_DOWNLOADS).outerjoin(
                     ArtifactRow, ArtifactRow.release_id == ReleaseRow.id
                 )
             )
@@ -235,7 +237,7 @@ class ReleaseRepository:
                     )
                 )
             if artifact_id is not None:
-                filename, platform, sha256, size, content_type, minisign, ed25519, sha512, sha1 = artifact
+                filename, platform, sha256, size, content_type, minisign, ed25519, sha512, sha1, downloads = artifact
                 releases[-1].artifacts.append(
                     Artifact(
                         filename=filename,
@@ -246,6 +248,7 @@ class ReleaseRepository:
                         signatures=Signatures(minisign=minisign, ed25519=ed25519),
                         sha512=sha512,
                         sha1=sha1,
+                        downloads=int(downloads or 0),
                         id=artifact_id,
                     )
                 )
@@ -359,6 +362,7 @@ class ChannelRepository:
                     ArtifactRow,
                     BlobRow.sha512,
                     BlobRow.sha1,
+                    ARTIFACT_DOWNLOADS,
                 )
                 .outerjoin(ChannelRow, (ChannelRow.app_id == AppRow.id) & (ChannelRow.name == name))
                 .outerjoin(ReleaseRow, ReleaseRow.id == ChannelRow.release_id)
@@ -379,7 +383,7 @@ class ChannelRepository:
         channel = self._channel(channel_row, slug, version, rollout_row, base)
         if release_row is None:
             return _app(app_row), channel, None
-        artifacts = [_artifact(artifact, sha512, sha1) for *_, artifact, sha512, sha1 in rows if artifact is not None]
+        artifacts = [_artifact(a, sha512, sha1, n) for *_, a, sha512, sha1, n in rows if a is not None]
         return _app(app_row), channel, _release(slug, release_row, artifacts)
 
     def all_serving(self, slug: str) -> tuple[App | None, list[tuple[Channel, Release]]]:
@@ -397,6 +401,7 @@ class ChannelRepository:
                     ArtifactRow,
                     BlobRow.sha512,
                     BlobRow.sha1,
+                    ARTIFACT_DOWNLOADS,
                 )
                 .outerjoin(ChannelRow, (ChannelRow.app_id == AppRow.id) & ChannelRow.release_id.is_not(None))
                 .outerjoin(ReleaseRow, ReleaseRow.id == ChannelRow.release_id)
@@ -414,7 +419,7 @@ class ChannelRepository:
         served: dict[int, tuple[Channel, Release]] = {}
         # A release that two channels serve comes back once per channel: its artifacts are kept once.
         artifact_ids: set[int] = set()
-        for _, channel_row, release_row, rollout_row, base, artifact_row, sha512, sha1 in rows:
+        for _, channel_row, release_row, rollout_row, base, artifact_row, sha512, sha1, downloads in rows:
             if channel_row is None or release_row is None:
                 continue
             release = releases.get(release_row.id)
@@ -425,7 +430,7 @@ class ChannelRepository:
                 served[channel_row.id] = (channel, release)
             if artifact_row is not None and artifact_row.id not in artifact_ids:
                 artifact_ids.add(artifact_row.id)
-                release.artifacts.append(_artifact(artifact_row, sha512, sha1))
+                release.artifacts.append(_artifact(artifact_row, sha512, sha1, downloads))
         return _app(rows[0][0]), list(served.values())
 
     def for_app(self, app: App) -> list[Channel]:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dist.persistence.blobs import BlobRepository
 from dist.persistence.changes import notify_changes
+from dist.persistence.counts import CountRepository
 from dist.persistence.idempotency import IdempotencyRepository
 from dist.persistence.objects import ObjectStore
 from dist.persistence.repositories import (
@@ -37,6 +38,7 @@ class UnitOfWork:
     webhooks: WebhookRepository
     deliveries: DeliveryRepository
     idempotency: IdempotencyRepository
+    counts: CountRepository
     session: Session
 
     def __init__(
@@ -69,6 +71,7 @@ class UnitOfWork:
         self.webhooks = WebhookRepository(self.session)
         self.deliveries = DeliveryRepository(self.session)
         self.idempotency = IdempotencyRepository(self.session)
+        self.counts = CountRepository(self.session)
         try:
             with self.session.begin():
                 yield self

@@ -33,8 +33,10 @@ def test_publish_promote_rollback_yank_and_audit(dist: Dist, location: StoreLoca
             "content_type": "application/octet-stream",
             "url": "/api/apps/demo/releases/1.0.0/artifacts/a.bin",
             "signatures": {"minisign": None, "ed25519": None},
+            "downloads": 0,
         }
     ]
+    assert published["downloads"] == 0
     assert (location.root / "objects" / first_sha[:2] / first_sha).read_bytes() == first.read_bytes()
 
     newer = dist("publish", "demo", "1.1.0", f"{second}=linux-x86_64", "--channel", "beta", "--json").json()

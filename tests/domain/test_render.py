@@ -74,6 +74,7 @@ def test_renderings_have_exactly_the_documented_shapes() -> None:
         signatures=Signatures(ed25519="c2ln"),
         sha512="cd" * 64,
         sha1="ef" * 20,
+        downloads=7,
         id=3,
     )
     release = Release("demo", "1.0.0+build.1", "notes", ReleaseStatus.PUBLISHED, AT, "cli:alice", [artifact], id=9)
@@ -96,8 +97,10 @@ def test_renderings_have_exactly_the_documented_shapes() -> None:
                 "content_type": "application/gzip",
                 "url": "/api/apps/demo/releases/1.0.0%2Bbuild.1/artifacts/my%20app.tar.gz",
                 "signatures": {"minisign": None, "ed25519": "c2ln"},
+                "downloads": 7,
             }
         ],
+        "downloads": 7,
     }
     assert render_app(App("demo", "Demo", AT, id=1)) == {
         "slug": "demo",

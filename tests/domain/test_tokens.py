@@ -44,7 +44,7 @@ def tokens(draw: st.DrawFn) -> Token:
 
 def model(token: Token, scope: Scope, app: str | None, channel: str | None, now: datetime) -> str | None:
     """Every gate of docs/concepts.md judged on its own; the refusal is the first failing gate in documented order."""
-    grants = set(token.scopes) | ({Scope.PUBLISH} if Scope.ADMIN in token.scopes else set())
+    grants = set(token.scopes) | (set(Scope) if Scope.ADMIN in token.scopes else set())
     failing = {
         "auth.revoked": token.revoked_at is not None,
         "auth.expired": token.expires_at is not None and not now < token.expires_at,

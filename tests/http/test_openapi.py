@@ -54,7 +54,7 @@ def test_every_route_is_documented(document: dict[str, Any]) -> None:
             assert declared == names, (path, method)
             assert ("security" in operation) == (
                 method in ("post", "patch", "delete")
-                or path in ("/api/audit", "/api/tokens", "/api/token")
+                or path in ("/api/audit", "/api/tokens", "/api/token", "/metrics")
                 or path.startswith("/api/webhooks")
             ), (
                 path,

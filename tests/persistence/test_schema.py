@@ -32,6 +32,9 @@ UNIQUES = {
     "uq_artifacts_release_id_filename": ("artifacts", ("release_id", "filename")),
     "uq_webhook_deliveries_message_id": ("webhook_deliveries", ("message_id",)),
     "uq_rollouts_channel_id": ("rollouts", ("channel_id",)),
+    "uq_artifact_downloads_artifact_id_day": ("artifact_downloads", ("artifact_id", "day")),
+    "uq_blob_downloads_sha256_day": ("blob_downloads", ("sha256", "day")),
+    "uq_update_checks_app_id_channel_version_day": ("update_checks", ("app_id", "channel", "version", "day")),
 }
 INDEXES = {
     "ix_releases_app_id": ("releases", ("app_id",), False),
@@ -57,6 +60,9 @@ TABLES = {
     "webhooks",
     "webhook_deliveries",
     "rollouts",
+    "artifact_downloads",
+    "blob_downloads",
+    "update_checks",
 }
 
 

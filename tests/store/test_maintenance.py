@@ -11,8 +11,9 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from dist.domain.counts import Tally
 from dist.persistence.store import Store, StoreLocation
-from dist.services import blobs, releases
+from dist.services import blobs, counts, releases
 from dist.services.releases import ArtifactSpec
 from tests.conftest import Clock
 from tests.legacy.helpers import dist, read_document
@@ -210,3 +211,21 @@ def test_webhooks_and_their_secrets_survive_export_and_import(
     with store.engine.begin() as connection:
         secrets = connection.execute(text("SELECT secret FROM webhooks")).scalars().all()
     assert secrets == [every.json()["secret"]]
+
+
+def test_gc_removes_an_orphan_that_was_downloaded(store: Store, location: StoreLocation, clock: Clock) -> None:
+    """An upload fetched by its sha256 (counted) but never published still goes, counts and all."""
+    clock.now = datetime.now(UTC) - timedelta(hours=2)
+    orphan = blobs.upload(store.uow(), [b"fetched, never published"])[0].sha256
+    tally = Tally()
+    tally.download_blob(orphan, clock.now.date())
+    counts.record(store.uow(), tally)
+    with store.uow().read() as uow:
+        assert uow.counts.blob_downloads(orphan) == 1
+    age(store.objects.path(orphan), 3 * HOUR)
+
+    removed = dist(location, "store", "gc", "--json").json()["removed"]
+
+    assert removed == [{"kind": "blob", "sha256": orphan, "size": len(b"fetched, never published")}]
+    with store.uow().read() as uow:
+        assert uow.blobs.get(orphan) is None and uow.counts.blob_downloads(orphan) == 0

@@ -6,6 +6,7 @@ from dist.persistence.models.audit import AuditEventRow
 from dist.persistence.models.base import Base
 from dist.persistence.models.blob import BlobRow
 from dist.persistence.models.channel import ChannelEventRow, ChannelRow
+from dist.persistence.models.counts import ArtifactDownloadRow, BlobDownloadRow, UpdateCheckRow
 from dist.persistence.models.idempotency import IdempotencyKeyRow
 from dist.persistence.models.release import ReleaseRow
 from dist.persistence.models.rollout import RolloutRow
@@ -14,9 +15,11 @@ from dist.persistence.models.webhook import DeliveryRow, WebhookRow
 
 __all__ = [
     "AppRow",
+    "ArtifactDownloadRow",
     "ArtifactRow",
     "AuditEventRow",
     "Base",
+    "BlobDownloadRow",
     "BlobRow",
     "ChannelEventRow",
     "ChannelRow",
@@ -25,5 +28,6 @@ __all__ = [
     "ReleaseRow",
     "RolloutRow",
     "TokenRow",
+    "UpdateCheckRow",
     "WebhookRow",
 ]

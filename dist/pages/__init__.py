@@ -1,0 +1,1 @@
+"""The download pages: HTML renderings of apps and releases (Jinja2 templates, one stylesheet, no JavaScript)."""
