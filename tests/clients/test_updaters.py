@@ -244,3 +244,47 @@ def test_squirrel_windows_releases_hash_the_nupkg_bytes(distd: Distd, published:
         assert url.endswith(f"-{served_by_update_check(distd, channel, 'windows-x86_64')}-full.nupkg")
         assert (sha1, int(size)) == (hashlib.sha1(data).hexdigest().upper(), len(data))
         assert data == published.files[url.rsplit("/", 1)[1]]
+
+
+def test_a_rollout_reaches_the_real_updaters_as_each_expects(
+    node: str, distd: Distd, published: Published, tmp_path: Path
+) -> None:
+    """1.5.0-beta.2 rolls out to 30% of stable: electron-updater reads stagingPercentage (and buckets by
+    itself), Tauri and Squirrel get by client id what the update check gives that client, signed as ever."""
+    promoted = httpx.post(
+        f"{distd.url}/api/apps/demo/channels/stable/promote",
+        json={"version": BETA, "rollout": {"percent": 30}},
+        headers=distd.auth,
+        timeout=30,
+    )
+    assert promoted.status_code == 200, promoted.text
+    env = os.environ | {"NODE_PATH": str(NODE_MODULES), "TEST_UPDATER_ARCH": "x64"}
+    command = [node, str(HARNESS), f"{distd.url}/feeds/demo/electron", "latest", "linux", str(tmp_path / "out")]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, cwd=NODE_MODULES.parent)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    assert (seen["version"], seen["stagingPercentage"]) == (BETA, 30)
+    assert (tmp_path / "out").read_bytes() == published.files[f"Demo-{BETA}.AppImage"]
+
+    versions = set()
+    for n in range(60):
+        client = f"install-{n}"
+        expected = distd.get(
+            f"/api/apps/demo/channels/stable/latest?platform=linux-x86_64&current=0.1.0&client={client}"
+        )
+        want = expected.json()["release"]["version"]
+        tauri = distd.get(f"/feeds/demo/tauri/stable/linux/x86_64/0.1.0?client={client}")
+        assert tauri.json()["version"] == want, client
+        squirrel = httpx.get(
+            f"{distd.url}/feeds/demo/squirrel/stable/windows-x86_64/0.1.0/RELEASES",
+            headers={"X-Dist-Client": client},
+            timeout=30,
+        )
+        assert squirrel.text.split(" ")[1].endswith(f"-{want}-full.nupkg"), client
+        versions.add(want)
+        if n < 10:
+            data = httpx.get(tauri.json()["url"], timeout=30).content
+            text = base64.b64decode(tauri.json()["signature"]).decode()
+            assert minisign_verifies(published.minisign, data, text, tmp_path, f"rollout-{n}")
+    # At 30%, sixty clients land on both sides.
+    assert versions == {STABLE, BETA}
