@@ -29,7 +29,7 @@ from dist.http.limits import BodyPace, HeaderLimit
 from dist.http.openapi import OPENAPI_ANSWER, openapi_document, operation
 from dist.http.ratelimit import AuthFailures
 from dist.http.telemetry import Telemetry, metrics
-from dist.pages.render import STYLESHEET_PATH
+from dist.pages import STYLESHEET_PATH
 from dist.persistence.changes import ChangeWatch, watch_for
 from dist.persistence.store import Store, StoreLocation, open_store
 

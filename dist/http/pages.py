@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -16,12 +16,22 @@ from starlette.responses import Response
 from dist.http.context import call
 from dist.http.openapi import F, operation
 from dist.pages.platforms import visitor_platforms
-from dist.pages.render import app_page, index_page, release_page, stylesheet
 from dist.services import apps, pages
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 HTML = "text/html; charset=utf-8"
 PAGE_CACHE = "no-cache"
 IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def _render() -> ModuleType:
+    """The templates' renderer, imported by the first page asked for: Jinja2, markdown-it and nh3 cost a server
+    that is never asked for a page some megabytes."""
+    from dist.pages import render
+
+    return render
 
 
 def _page(summary: str, errors: tuple[int, ...] = (404, 422), media_type: str = "text/html") -> Callable[[F], F]:
@@ -48,7 +58,7 @@ def _preferred(request: Request) -> tuple[str, ...]:
 @_page("The download page's index: every app.", errors=())
 async def index(request: Request) -> Response:
     found = await call(request, apps.list_apps)
-    return html_response(request, index_page(found))
+    return html_response(request, _render().index_page(found))
 
 
 @_page(
@@ -58,17 +68,17 @@ async def index(request: Request) -> Response:
 async def app(request: Request) -> Response:
     cursor = request.query_params.get("cursor")
     page = await call(request, pages.app_page, request.path_params["slug"], cursor=cursor)
-    return html_response(request, app_page(page, _preferred(request)))
+    return html_response(request, _render().app_page(page, _preferred(request)))
 
 
 @_page("One release's download page (yanked ones too, marked).")
 async def release(request: Request) -> Response:
     params: dict[str, Any] = request.path_params
     found, shown, channels = await call(request, pages.release_page, params["slug"], params["version"])
-    return html_response(request, release_page(found, shown, channels, _preferred(request)))
+    return html_response(request, _render().release_page(found, shown, channels, _preferred(request)))
 
 
 @_page("The pages' stylesheet.", errors=(), media_type="text/css")
 async def css(request: Request) -> Response:
-    body, etag = stylesheet()
+    body, etag = _render().stylesheet()
     return Response(body, media_type="text/css", headers={"ETag": etag, "Cache-Control": IMMUTABLE})

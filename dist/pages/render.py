@@ -20,6 +20,7 @@ from markupsafe import Markup
 from dist.domain.entities import App, Artifact, Release
 from dist.domain.pages import AppPage
 from dist.domain.render import artifact_url, timestamp
+from dist.pages import STYLESHEET_PATH
 from dist.pages.charts import adoption_chart
 from dist.pages.platforms import ordered_for, platform_label
 
@@ -29,7 +30,6 @@ ALLOWED_TAGS = {
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "ol": {"start"}, "th": {"align"}}
 URL_SCHEMES = {"http", "https", "mailto"}
-STYLESHEET_PATH = "/static/dist.css"
 
 _markdown = MarkdownIt("commonmark", {"html": False}).enable("table").enable("strikethrough")
 

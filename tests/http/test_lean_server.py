@@ -14,7 +14,8 @@ from alembic.script import ScriptDirectory
 from dist.persistence.store import StoreLocation, alembic_config, head_revision
 from tests.support import start, stop
 
-HEAVY = ("alembic", "cyclopts", "rich", "psycopg", "mako")
+# The command line's and the migrations' modules, and the download pages' renderer (loaded by the first page).
+HEAVY = ("alembic", "cyclopts", "rich", "psycopg", "mako", "jinja2", "markdown_it", "nh3")
 
 
 def test_the_head_revision_is_alembics() -> None:
