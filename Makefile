@@ -24,8 +24,11 @@ lint: install
 	$(BIN)/ruff check dist tests tools
 	$(BIN)/mypy
 
+# Two test processes (`make test PYTEST_WORKERS=0` runs them in this one).
+PYTEST_WORKERS ?= 2
+
 test: lint
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # docs/api.md from the app's /api/openapi.json and docs/cli.md from every command's --help (tests/docs fails
 # when they are stale).
