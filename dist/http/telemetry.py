@@ -12,7 +12,6 @@ sums them: whichever worker answers, the numbers are the server's.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -23,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+import msgspec
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.requests import Request
@@ -113,6 +113,9 @@ def logged_query(query: bytes) -> str:
     return "&".join(f"{k}={'[redacted]' if SECRET_PARAMETERS.search(k) else v}" for k, v in pairs)
 
 
+ROUTES_REMEMBERED = 4096
+
+
 class Telemetry:
     """Outermost middleware: request id, metrics and the access log line of every request; it also counts the
     update checks that name the client's version (before the read cache, which answers most of them)."""
@@ -121,12 +124,19 @@ class Telemetry:
         self.app = app
         self.counting = counting
         self.routes = [(r.path_regex, r.path) for r in routes if isinstance(r, Route)]
+        # Paths seen lately and their route: an updater fleet asks for the same few paths all day, and matching
+        # every route's pattern in turn would cost each request more than the rest of the telemetry.
+        self._seen: dict[str, str] = {}
 
     def route(self, path: str) -> str:
-        for regex, template in self.routes:
-            if regex.match(path):
-                return template
-        return OTHER_ROUTE
+        found = self._seen.get(path)
+        if found is not None:
+            return found
+        found = next((template for regex, template in self.routes if regex.match(path)), OTHER_ROUTE)
+        if len(self._seen) >= ROUTES_REMEMBERED:
+            self._seen.clear()
+        self._seen[path] = found
+        return found
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -191,7 +201,12 @@ class Telemetry:
             if version is not None:
                 self.counting.check(check[0], check[1], version)
         if access_log.isEnabledFor(logging.INFO):
-            access_log.info(json.dumps(_line(scope, route, status, elapsed, received, sent, request_id, cache)))
+            # msgspec writes the line in a fifth of json.dumps's time; this runs for every request.
+            line = _line(scope, route, status, elapsed, received, sent, request_id, cache)
+            access_log.info(_encode(line).decode())
+
+
+_encode = msgspec.json.Encoder().encode
 
 
 def _request_id(scope: Scope) -> str:
