@@ -15,6 +15,8 @@ bucket), or in a way the cache cannot tell (kept per client id).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections import OrderedDict
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
@@ -31,6 +33,8 @@ from dist.pages.platforms import visitor_key
 from dist.persistence.changes import ChangeWatch
 
 MAX_ENTRIES = 4096
+# How long a request waits for another computing the same answer before it computes the answer itself.
+LEADER_WAIT_SECONDS = 5.0
 MAX_BYTES = 16 * 1024 * 1024
 MAX_ENTRY_BYTES = 1024 * 1024
 # The public reads: apps, releases, channels, history, the update check, the feeds and the download pages, but
@@ -220,6 +224,8 @@ class ReadCacheMiddleware:
     def __init__(self, app: ASGIApp, cache: ReadCache) -> None:
         self.app = app
         self.cache = cache
+        # The answers being computed, by key, each with the event set once it is kept (or cannot be).
+        self._computing: dict[bytes, asyncio.Event] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -247,13 +253,29 @@ class ReadCacheMiddleware:
         else:
             key = path.encode() + b"?" + query
         answer = self.cache.get(self._variant(key, client))
+        leader = self._computing.get(key) if answer is None else None
+        if leader is not None:
+            # After a change empties the cache, the busiest answers are asked for many times at once: one request
+            # computes each, and the others wait for it rather than run the same queries side by side.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(LEADER_WAIT_SECONDS):
+                    await leader.wait()
+            answer = self.cache.get(self._variant(key, client))
         # For the metrics (dist.http.telemetry): whether the cache answered.
         scope[CACHE_SCOPE_KEY] = "miss" if answer is None else "hit"
         if answer is not None:
             await send({"type": "http.response.start", "status": answer.status, "headers": answer.headers})
             await send({"type": "http.response.body", "body": answer.body})
             return
-        await self._record(scope, receive, send, key, client, generation)
+        if leader is not None or key in self._computing:
+            await self._record(scope, receive, send, key, client, generation)
+            return
+        kept = self._computing[key] = asyncio.Event()
+        try:
+            await self._record(scope, receive, send, key, client, generation, kept)
+        finally:
+            del self._computing[key]
+            kept.set()
 
     def _variant(self, key: bytes, client: str | None, rule: Share | str | None = None) -> bytes:
         """Where the answer for `client` is kept among the answers under `key`."""
@@ -279,7 +301,14 @@ class ReadCacheMiddleware:
             self.cache.invalidate()
 
     async def _record(
-        self, scope: Scope, receive: Receive, send: Send, key: bytes, client: str | None, generation: int
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        key: bytes,
+        client: str | None,
+        generation: int,
+        kept: asyncio.Event | None = None,
     ) -> None:
         start: Message = {}
         chunks: list[bytes] = []
@@ -300,6 +329,9 @@ class ReadCacheMiddleware:
                         if client is not None and rule is not None:
                             self.cache.depends(key, rule, expires, generation)
                         self.cache.put(self._variant(key, client, rule), answer, generation)
+                if not message.get("more_body", False) and kept is not None:
+                    # Whoever waits for this answer finds it kept now, before it reaches this request's client.
+                    kept.set()
             await send(message)
 
         await self.app(scope, receive, recording_send)

@@ -3,6 +3,7 @@ through a `dist` process or through another server on the same store shows on th
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -13,7 +14,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from dist.http.app import create_app
-from dist.http.cache import Answer, ReadCache
+from dist.http.cache import Answer, ReadCache, ReadCacheMiddleware
 from dist.persistence.store import Store
 from tests.http.conftest import SMALL_UPLOAD_CAP, publish
 from tests.support import BIN, store_args
@@ -206,3 +207,52 @@ def test_the_cache_stays_within_its_bounds() -> None:
     cache.put(b"/api/apps/big?", Answer(200, [], b"x" * 900), cache.generation)
     assert cache.get(b"/api/apps/big?") is not None
     assert cache.get(b"/api/apps/4?") is None
+
+
+class QuietStore:
+    """A change watch that is live and sees no change: the cache keeps what it is given."""
+
+    live = True
+
+    def poll(self) -> None:
+        return None
+
+
+def test_requests_for_an_answer_being_computed_wait_for_it() -> None:
+    """After a change empties the cache, twenty requests for one answer run its route once, not twenty times."""
+    calls = 0
+
+    async def route(scope: Any, receive: Any, send: Any) -> None:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.05)
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": b'{"computed": %d}' % calls})
+
+    cache = ReadCache()
+    cache.watch = QuietStore()  # type: ignore[assignment]
+    middleware = ReadCacheMiddleware(route, cache)
+    scope = {"type": "http", "method": "GET", "path": "/api/apps/demo/releases", "query_string": b"", "headers": []}
+
+    async def ask() -> bytes:
+        sent: list[Any] = []
+
+        async def send(message: Any) -> None:
+            sent.append(message)
+
+        async def receive() -> Any:
+            return {"type": "http.request", "body": b""}
+
+        await middleware(dict(scope), receive, send)
+        assert sent[0]["status"] == 200
+        body: bytes = sent[-1]["body"]
+        return body
+
+    async def many() -> list[bytes]:
+        return await asyncio.gather(*(ask() for _ in range(20)))
+
+    assert asyncio.run(many()) == [b'{"computed": 1}'] * 20
+    assert calls == 1
+    cache.invalidate()
+    assert asyncio.run(many()) == [b'{"computed": 2}'] * 20
+    assert calls == 2
