@@ -7,7 +7,7 @@ carries a secret (Authorization) and no query parameter that could.
 
 With several worker processes (`--workers N`) every process writes its numbers to files in
 PROMETHEUS_MULTIPROC_DIR, which `dist serve` creates for the server and removes when it stops, and /metrics
-sums them: whichever worker answers, the numbers are the server's.
+sums them: whichever worker answers, the numbers are the server's. A server of one process keeps them in memory.
 """
 
 from __future__ import annotations
