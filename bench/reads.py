@@ -4,8 +4,9 @@ The store is a legacy store of one app with `--list-releases` releases (tests/le
 on first load, plus one release published and promoted onto channel `bench` through the API. wrk runs on the
 client core with `--latency`; distd and the bare endpoint (bench/bare_app.py) run one worker on the server core.
 
-Targets (issue 7): the update check at >= 0.5 of the bare endpoint's requests/s with p99 < 20 ms; the release
-list of an app with 10,000 releases at p99 < 100 ms.
+Targets: the update check at >= 0.8 of the bare endpoint's requests/s (issue 11: the typed contract and the
+telemetry must not cost it) with p99 < 20 ms; the release list of an app with 10,000 releases at p99 <= 10 ms
+(issue 11; issue 7 asked for 100 ms).
 
     python -m bench.reads [--quick] [--list-releases 10000] [--connections 32] [--duration 8] [--repeat 3]
 """
@@ -77,7 +78,7 @@ def run(args: argparse.Namespace, work: Path) -> list[Figure]:
             f"update check req/s vs bare JSON, {conn}",
             f"{check_load.requests_per_second:,.0f} req/s",
             f"{bare_load.requests_per_second:,.0f} req/s",
-            *at_least(check_load.requests_per_second / bare_load.requests_per_second, 0.5),
+            *at_least(check_load.requests_per_second / bare_load.requests_per_second, 0.8),
             f"p50 {check_load.p50_ms:.1f} ms, bare p50 {bare_load.p50_ms:.1f} ms",
         ),
         Figure(
@@ -93,8 +94,8 @@ def run(args: argparse.Namespace, work: Path) -> list[Figure]:
             f"release list p99, {args.list_releases:,}-release app, {conn}",
             f"{list_load.p99_ms:.1f} ms",
             f"bare {bare_load.p99_ms:.1f} ms",
-            *at_most(list_load.p99_ms / 100.0, 1.0),
-            f"ratio = p99 / 100 ms; {list_load.requests_per_second:,.0f} req/s; first page of {listed} releases",
+            *at_most(list_load.p99_ms / 10.0, 1.0),
+            f"ratio = p99 / 10 ms; {list_load.requests_per_second:,.0f} req/s; first page of {listed} releases",
         ),
     ]
     return figures + ([gap_note(NAME, note)] if note else [])

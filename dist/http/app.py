@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -28,7 +28,7 @@ from dist.http.errors import EXCEPTION_HANDLERS
 from dist.http.limits import BodyPace, HeaderLimit
 from dist.http.openapi import OPENAPI_ANSWER, openapi_document, operation
 from dist.http.ratelimit import AuthFailures
-from dist.http.telemetry import Telemetry, metrics
+from dist.http.telemetry import Telemetry, metrics, stdout_writer
 from dist.pages import STYLESHEET_PATH
 from dist.persistence.changes import ChangeWatch, watch_for
 from dist.persistence.store import Store, StoreLocation, open_store
@@ -123,6 +123,7 @@ def create_app(
     deliver_webhooks: bool = True,
     webhooks_allow_private: bool = False,
     counts_interval: float = DEFAULT_COUNTS_INTERVAL,
+    access_log: Callable[[bytes], None] | None = None,
 ) -> Starlette:
     """The HTTP API over a store: given a location it opens the store at startup and closes it at shutdown;
     given an open Store it uses it and leaves closing it to the caller. A request body that stalls for
@@ -132,7 +133,8 @@ def create_app(
     clients reach the server (behind a proxy); the feeds' URLs start with it, else with the request's own.
     While it serves, a delivery worker sends the store's webhook deliveries (unless not `deliver_webhooks`),
     refusing endpoints on private addresses unless `webhooks_allow_private`. Downloads and update checks are
-    counted and written to the store every `counts_interval` seconds and at shutdown (0: not counted)."""
+    counted and written to the store every `counts_interval` seconds and at shutdown (0: not counted).
+    `access_log` takes each request's access log line (distd writes them to standard output)."""
     public = parse_public_url(public_url) if public_url is not None else None
 
     def state(opened: Store) -> dict[str, Any]:
@@ -169,7 +171,7 @@ def create_app(
     app = Starlette(
         routes=ROUTES,
         middleware=[
-            Middleware(Telemetry, routes=ROUTES, counting=counting),
+            Middleware(Telemetry, routes=ROUTES, counting=counting, log=access_log),
             Middleware(HeaderLimit),
             Middleware(BodyPace, seconds=body_timeout),
             Middleware(ConditionalGet),
@@ -261,4 +263,5 @@ def app_from_environment() -> Starlette:
         public_url=public_url or None,
         webhooks_allow_private=os.environ.get(WEBHOOKS_ALLOW_PRIVATE_ENV) == "1",
         counts_interval=float(counts_interval) if counts_interval else DEFAULT_COUNTS_INTERVAL,
+        access_log=stdout_writer(),
     )

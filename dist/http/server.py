@@ -7,15 +7,13 @@ so that the process that serves never loads the command line's or the migrations
 
 from __future__ import annotations
 
-import copy
 import os
 import shutil
 import sys
 import tempfile
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import uvicorn
-from uvicorn.config import LOGGING_CONFIG
 
 from dist.http.app import (
     ACCEL_REDIRECT_ENV,
@@ -84,19 +82,6 @@ def exec_server(
     os.execve(sys.executable, argv, env)
 
 
-def log_config() -> dict[str, Any]:
-    """uvicorn's logging, with the access log replaced by ours: one JSON line per request on stdout."""
-    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
-    config["formatters"]["json_lines"] = {"format": "%(message)s"}
-    config["handlers"]["json_lines"] = {
-        "class": "logging.StreamHandler",
-        "formatter": "json_lines",
-        "stream": "ext://sys.stdout",
-    }
-    config["loggers"]["dist.access"] = {"handlers": ["json_lines"], "level": "INFO", "propagate": False}
-    return config
-
-
 def run(host: str, port: int, workers: int) -> None:
     """uvicorn with distd's settings; the app is built from the environment (see app_from_environment)."""
     uvicorn.run(
@@ -111,7 +96,6 @@ def run(host: str, port: int, workers: int) -> None:
         timeout_keep_alive=5,
         server_header=False,
         access_log=False,
-        log_config=log_config(),
     )
 
 

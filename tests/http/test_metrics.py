@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -110,3 +111,25 @@ def test_several_workers_report_one_servers_numbers(location: StoreLocation, tmp
     assert secret not in log.read_text()
     assert not [line for line in lines if "authorization" in json.dumps(line).lower()]
     assert all(line["status"] == 200 for line in lines if line["path"] == "/metrics")
+
+
+def test_access_log_lines_say_what_was_asked_and_answered(store: Store) -> None:
+    lines: list[bytes] = []
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    with TestClient(create_app(store, counts_interval=0, access_log=lines.append)) as client:
+        client.get("/api/apps/demo/channels/stable/latest", params={"platform": "linux-x86_64", "current": "1.0.0"})
+        client.get("/api/apps?%74oken=s3cret&a=b+c", headers={"User-Agent": "probe/1"})
+        answered = client.get("/api/apps")
+    after = datetime.now(UTC) + timedelta(seconds=1)
+    assert all(line.endswith(b"\n") and line.count(b"\n") == 1 for line in lines)
+    check, secret, plain = (json.loads(line) for line in lines)
+    assert check["route"] == "/api/apps/{slug}/channels/{name}/latest" and check["status"] == 404
+    assert check["query"] == "platform=linux-x86_64&current=1.0.0" and check["method"] == "GET"
+    # Decoded before the names are judged: a percent-encoded credential is still redacted.
+    assert secret["query"] == "token=[redacted]&a=b c" and secret["user_agent"] == "probe/1"
+    assert b"s3cret" not in b"".join(lines)
+    stamp = datetime.strptime(plain["time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    assert before <= stamp <= after
+    assert plain["request_id"] == answered.headers["x-request-id"] and len(plain["request_id"]) == 32
+    assert len({line["request_id"] for line in (check, secret, plain)}) == 3
+    assert plain["bytes_out"] == len(answered.content) and plain["duration_ms"] >= 0
