@@ -4,6 +4,9 @@ It sleeps until a delivery is due, woken by every commit the store's change watc
 on SQLite, checked every WATCH_POLL_SECONDS without touching a table; LISTEN/NOTIFY on PostgreSQL), so that
 a delivery leaves within a fraction of a second of the commit that wrote it. Each due delivery is leased to
 one worker for one attempt (see dist.services.outbox), so several instances never repeat an attempt.
+
+The HTTP client (httpcore, and with it whatever async library it finds installed) is loaded with the first
+delivery: a server whose store has no webhooks never holds it in memory.
 """
 
 from __future__ import annotations
@@ -17,14 +20,16 @@ import secrets
 import socket
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import httpcore
 from starlette.concurrency import run_in_threadpool
 
-from dist.delivery.sender import send
 from dist.domain.entities import Attempt
 from dist.persistence.store import Store
 from dist.services import outbox
+
+if TYPE_CHECKING:
+    import httpcore
 
 log = logging.getLogger("dist.delivery")
 
@@ -55,6 +60,8 @@ class DeliveryWorker:
         self._recording: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._stopped = False
+        self._exits: contextlib.AsyncExitStack | None = None
+        self._client: httpcore.AsyncConnectionPool | None = None
 
     def wake(self) -> None:
         """Something was committed: look for due deliveries now."""
@@ -68,18 +75,30 @@ class DeliveryWorker:
     async def run(self, poll: Callable[[], bool]) -> None:
         """Deliver until cancelled. `poll` checks the change watch (calling `wake` on news) and says whether
         it is live."""
-        # Redirects are never followed (httpcore does not follow them) and no proxy from the environment applies.
-        async with httpcore.AsyncConnectionPool(max_connections=self._max_in_flight, retries=0) as client:
+        async with contextlib.AsyncExitStack() as exits:
+            self._exits = exits
             try:
                 while not self._stopped:
                     # Cleared before the outbox is read: a commit seen from here on cuts the next sleep short.
                     self._wake.clear()
-                    wait = await self._round(client)
+                    wait = await self._round()
                     await self._sleep(wait, poll)
             finally:
                 await self._stop()
 
-    async def _round(self, client: httpcore.AsyncConnectionPool) -> float:
+    async def _pool(self) -> httpcore.AsyncConnectionPool:
+        """The connection pool, opened on first use and closed when `run` ends."""
+        if self._client is None:
+            import httpcore
+
+            assert self._exits is not None
+            # Redirects are never followed (httpcore does not follow them) and no proxy from the environment
+            # applies.
+            pool = httpcore.AsyncConnectionPool(max_connections=self._max_in_flight, retries=0)
+            self._client = await self._exits.enter_async_context(pool)
+        return self._client
+
+    async def _round(self) -> float:
         """Start attempts for what is due; returns how long to sleep before looking again."""
         try:
             due = await run_in_threadpool(outbox.next_due, self.store.uow())
@@ -95,6 +114,8 @@ class DeliveryWorker:
         except Exception:
             log.exception("webhook deliveries: cannot read the outbox; trying again")
             return ERROR_SECONDS
+        if claimed:
+            client = await self._pool()
         for attempt in claimed:
             task = asyncio.create_task(self._attempt(client, attempt))
             self._in_flight.add(task)
@@ -103,6 +124,8 @@ class DeliveryWorker:
         return BACKOFF_SECONDS if not claimed else 0.0
 
     async def _attempt(self, client: httpcore.AsyncConnectionPool, attempt: Attempt) -> None:
+        from dist.delivery.sender import send
+
         try:
             outcome = await send(client, attempt, allow_private=self.allow_private)
         except Exception as error:

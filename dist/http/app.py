@@ -24,6 +24,7 @@ from dist.http.conditional import ConditionalGet
 from dist.http.contract import encode
 from dist.http.counting import Counting
 from dist.http.defaults import DEFAULT_BODY_TIMEOUT, DEFAULT_COUNTS_INTERVAL, DEFAULT_MAX_UPLOAD
+from dist.http.digests import DigestFiller
 from dist.http.errors import EXCEPTION_HANDLERS
 from dist.http.limits import BodyPace, HeaderLimit
 from dist.http.openapi import OPENAPI_ANSWER, openapi_document, operation
@@ -147,10 +148,12 @@ def create_app(
             "objects_redirect": objects_redirect,
             "public_url": public,
             "counting": counting,
+            "digests": digests,
         }
 
     cache = ReadCache()
     counting = Counting(counts_interval)
+    digests = DigestFiller()
 
     def worker(opened: Store) -> DeliveryWorker | None:
         return DeliveryWorker(opened, allow_private=webhooks_allow_private) if deliver_webhooks else None
@@ -158,12 +161,20 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         if isinstance(source, Store):
-            async with watching(cache, source, worker(source)), flushing(counting, source):
+            async with (
+                watching(cache, source, worker(source)),
+                flushing(counting, source),
+                digests.running(source),
+            ):
                 yield state(source)
             return
         opened = await run_in_threadpool(open_store, source)
         try:
-            async with watching(cache, opened, worker(opened)), flushing(counting, opened):
+            async with (
+                watching(cache, opened, worker(opened)),
+                flushing(counting, opened),
+                digests.running(opened),
+            ):
                 yield state(opened)
         finally:
             opened.close()

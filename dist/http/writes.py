@@ -14,6 +14,7 @@ from dist.domain.values import parse_sha256
 from dist.http import contract
 from dist.http.bodies import ReadAhead
 from dist.http.context import answer, authorize, call, max_upload, store
+from dist.http.digests import DigestFiller
 from dist.http.limits import body_chunks, declared_length, read_json, read_json_bytes
 from dist.http.openapi import WRITE_ERRORS, Header, operation
 from dist.services import blobs, channels, releases, rollouts
@@ -42,8 +43,18 @@ async def upload(request: Request) -> Response:
     expected = request.headers.get("x-content-sha256")
     if expected is not None:
         expected = parse_sha256(expected.strip().lower())
+    filler: DigestFiller = request.state.digests
     async with ReadAhead(body_chunks(request, length)) as body:
-        blob, created = await call(request, blobs.upload, body.in_thread(), max_size=length, expected_sha256=expected)
+        blob, created = await call(
+            request,
+            blobs.upload,
+            body.in_thread(),
+            max_size=length,
+            expected_sha256=expected,
+            digests_later=filler.later,
+        )
+    if blob.sha512 is None or blob.sha1 is None:
+        filler.add(blob.sha256)
     return answer({"sha256": blob.sha256, "size": blob.size}, status=201 if created else 200)
 
 

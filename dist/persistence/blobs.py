@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Table, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from dist.domain.entities import Blob
+from dist.persistence.db import upsert
 from dist.persistence.models import BlobDownloadRow, BlobRow
 
 
@@ -26,7 +26,8 @@ class BlobRepository:
 
     def record(self, blob: Blob) -> Blob:
         """Insert the blob's row, or, for a blob uploaded again, move its `created_at` to now (so that gc gives it
-        a new grace period) and fill digests it lacked. Safe when two uploads of the same bytes race."""
+        a new grace period) and fill digests it lacked (a blob given without them keeps those it has). Safe when
+        two uploads of the same bytes race."""
         table: Table = BlobRow.__table__  # type: ignore[assignment]
         values = {
             "sha256": blob.sha256,
@@ -35,14 +36,13 @@ class BlobRepository:
             "sha1": blob.sha1,
             "created_at": blob.created_at,
         }
-        insert = postgresql.insert if self.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        statement = insert(table).values(**values)
+        statement = upsert(self.session, table).values(**values)
         statement = statement.on_conflict_do_update(
             index_elements=["sha256"],
             set_={
                 "created_at": statement.excluded.created_at,
-                "sha512": statement.excluded.sha512,
-                "sha1": statement.excluded.sha1,
+                "sha512": func.coalesce(statement.excluded.sha512, table.c.sha512),
+                "sha1": func.coalesce(statement.excluded.sha1, table.c.sha1),
             },
         )
         self.session.execute(statement)

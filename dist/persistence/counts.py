@@ -7,10 +7,10 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from dist.domain.counts import Tally
+from dist.persistence.db import upsert
 from dist.persistence.models import (
     AppRow,
     ArtifactDownloadRow,
@@ -29,8 +29,7 @@ class CountRepository:
     def _add(self, table: Any, keys: list[str], rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
-        insert = postgresql.insert if self.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        statement = insert(table)
+        statement = upsert(self.session, table)
         statement = statement.on_conflict_do_update(
             index_elements=keys, set_={"count": table.c["count"] + statement.excluded["count"]}
         )

@@ -13,6 +13,18 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 WRITE_OPTION = "dist_write"
 
 
+def upsert(session: Session, table: Any) -> Any:
+    """INSERT with ON CONFLICT for the session's engine. The dialect's module is imported here: a server on SQLite
+    never loads PostgreSQL's (a few MiB of memory)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
+
+
 def sqlite_url(path: str) -> str:
     return f"sqlite+pysqlite:///{path}"
 

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-CHUNK_SIZE = 1024 * 1024
+CHUNK_SIZE = 256 * 1024
 # Chunks waiting for the side threads; each up to CHUNK_SIZE (uploads gather the network's pieces to that size).
 QUEUE_DEPTH = 2
 # Below this a side thread costs more than the hashing it would take off the caller's thread.
@@ -68,6 +68,30 @@ class _SideHash:
                 with contextlib.suppress(queue.Empty):
                     self.chunks.get_nowait()
         self.thread.join()
+
+
+class Sha256Stream:
+    """SHA-256 alone of a stream fed chunk by chunk: what an upload needs to name and check its blob, when the
+    other digests are computed after it (see dist.services.blobs.upload)."""
+
+    def __init__(self) -> None:
+        self._sha256 = hashlib.sha256()
+        self.size = 0
+
+    def update(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        self._sha256.update(chunk)
+
+    @property
+    def sha256(self) -> str:
+        return self._sha256.hexdigest()
+
+    def finish(self) -> Digests | None:
+        """None: the other digests are not known."""
+        return None
+
+    def close(self) -> None:
+        pass
 
 
 class StreamDigests:

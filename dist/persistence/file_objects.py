@@ -36,8 +36,15 @@ def fsync_directory(path: Path) -> None:
 
 
 class FileBlobWriter(BlobWriter):
-    def __init__(self, store: FileObjects, *, max_size: int | None = None, expected_sha256: str | None = None):
-        super().__init__(max_size=max_size, expected_sha256=expected_sha256)
+    def __init__(
+        self,
+        store: FileObjects,
+        *,
+        max_size: int | None = None,
+        expected_sha256: str | None = None,
+        sha256_only: bool = False,
+    ):
+        super().__init__(max_size=max_size, expected_sha256=expected_sha256, sha256_only=sha256_only)
         self._store = store
         fd, name = tempfile.mkstemp(dir=store.tmp_dir, prefix="upload-")
         # Blobs are public bytes: readable by every process that serves the store, not only their writer.
@@ -73,6 +80,8 @@ class FileObjects(ObjectStore):
     """Blobs as files under `objects_dir`; uploads in flight in the sibling tmp/, on the same filesystem so that
     a rename puts them in place."""
 
+    digests_after_upload = True
+
     def __init__(self, objects_dir: Path):
         self.objects_dir = objects_dir
         self.root = objects_dir.parent
@@ -95,9 +104,11 @@ class FileObjects(ObjectStore):
     def local_path(self, sha256: str) -> Path | None:
         return self.path(sha256)
 
-    def writer(self, *, max_size: int | None = None, expected_sha256: str | None = None) -> BlobWriter:
+    def writer(
+        self, *, max_size: int | None = None, expected_sha256: str | None = None, sha256_only: bool = False
+    ) -> BlobWriter:
         self.ensure_dirs()
-        return FileBlobWriter(self, max_size=max_size, expected_sha256=expected_sha256)
+        return FileBlobWriter(self, max_size=max_size, expected_sha256=expected_sha256, sha256_only=sha256_only)
 
     def stat(self, sha256: str) -> BlobStat | None:
         try:

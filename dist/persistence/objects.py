@@ -20,7 +20,7 @@ from typing import Any, BinaryIO, TypeVar
 
 from dist.domain.errors import Invalid, TooLarge
 from dist.domain.values import SHA256_RE, parse_sha256
-from dist.persistence.digests import Digests, StreamDigests
+from dist.persistence.digests import Digests, Sha256Stream, StreamDigests
 
 CHUNK_SIZE = 1024 * 1024
 FILES_IN_FLIGHT = 8
@@ -29,18 +29,13 @@ K = TypeVar("K")
 
 @dataclass(frozen=True, slots=True)
 class StoredBlob:
-    """A blob written: its digests, and whether the store did not hold it before."""
+    """A blob written: its SHA-256 and size, whether the store did not hold it before, and all its digests (None
+    when only SHA-256 was computed on the way)."""
 
-    digests: Digests
+    sha256: str
+    size: int
     created: bool
-
-    @property
-    def sha256(self) -> str:
-        return self.digests.sha256
-
-    @property
-    def size(self) -> int:
-        return self.digests.size
+    digests: Digests | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,12 +79,13 @@ def named_as_blob(relative: str) -> bool:
 class BlobWriter(ABC):
     """One blob in flight: bytes go to a temporary object and into the digests; `commit` moves them to the
     content address once the digest is checked. Until then nothing is visible under a content address; `abort`
-    (or leaving the `with` block without committing) removes the temporary object."""
+    (or leaving the `with` block without committing) removes the temporary object. With `sha256_only`, SHA-512
+    and SHA-1 are left for later (StoredBlob.digests is None)."""
 
-    def __init__(self, *, max_size: int | None = None, expected_sha256: str | None = None):
+    def __init__(self, *, max_size: int | None = None, expected_sha256: str | None = None, sha256_only: bool = False):
         self._max_size = max_size
         self._expected = expected_sha256
-        self._digests = StreamDigests(max_size)
+        self._digests: StreamDigests | Sha256Stream = Sha256Stream() if sha256_only else StreamDigests(max_size)
         self.size = 0
         self._done = False
 
@@ -127,7 +123,7 @@ class BlobWriter(ABC):
             self.abort()
             raise
         self._done = True
-        return StoredBlob(digests, created=created)
+        return StoredBlob(digest, self.size, created, digests)
 
     def abort(self) -> None:
         if not self._done:
@@ -146,13 +142,18 @@ class ObjectStore(ABC):
     """Blobs by their sha256, wherever they are kept."""
 
     url: str
+    # Whether reading a blob back soon after writing it is cheap (a file in the page cache): uploads then leave
+    # SHA-512 and SHA-1 for right after them. A bucket would send every byte twice, so they hash on the way.
+    digests_after_upload: bool = False
 
     @abstractmethod
     def check(self) -> None:
         """Raise `Unavailable` with a clear message when the store cannot be used (unreachable, refused, missing)."""
 
     @abstractmethod
-    def writer(self, *, max_size: int | None = None, expected_sha256: str | None = None) -> BlobWriter: ...
+    def writer(
+        self, *, max_size: int | None = None, expected_sha256: str | None = None, sha256_only: bool = False
+    ) -> BlobWriter: ...
 
     @abstractmethod
     def stat(self, sha256: str) -> BlobStat | None:
@@ -197,9 +198,14 @@ class ObjectStore(ABC):
         return found.size if found is not None else None
 
     def put_stream(
-        self, chunks: Iterable[bytes], *, max_size: int | None = None, expected_sha256: str | None = None
+        self,
+        chunks: Iterable[bytes],
+        *,
+        max_size: int | None = None,
+        expected_sha256: str | None = None,
+        sha256_only: bool = False,
     ) -> StoredBlob:
-        with self.writer(max_size=max_size, expected_sha256=expected_sha256) as writer:
+        with self.writer(max_size=max_size, expected_sha256=expected_sha256, sha256_only=sha256_only) as writer:
             for chunk in chunks:
                 writer.write(chunk)
             return writer.commit()

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -21,6 +20,7 @@ from dist.domain.errors import Conflict
 from dist.domain.rollouts import Rollout, Schedule, effective_percent
 from dist.domain.signatures import Signatures
 from dist.persistence.counts import ARTIFACT_DOWNLOADS
+from dist.persistence.db import upsert
 from dist.persistence.models import (
     AppRow,
     ArtifactRow,
@@ -42,9 +42,7 @@ def _insert_if_absent(session: Session, table: Any, values: dict[str, Any], keys
 
     Two transactions creating the same app or channel at once both succeed; one of them creates it.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
+    statement = upsert(session, table).values(**values).on_conflict_do_nothing(index_elements=keys)
     # psycopg reports rowcount -1 for this statement, so ask for the inserted row instead.
     return session.execute(statement.returning(table.id)).first() is not None
 

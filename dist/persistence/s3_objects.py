@@ -47,8 +47,15 @@ def _unavailable(store: S3Objects, error: BaseException) -> Unavailable:
 
 
 class S3BlobWriter(BlobWriter):
-    def __init__(self, store: S3Objects, *, max_size: int | None = None, expected_sha256: str | None = None):
-        super().__init__(max_size=max_size, expected_sha256=expected_sha256)
+    def __init__(
+        self,
+        store: S3Objects,
+        *,
+        max_size: int | None = None,
+        expected_sha256: str | None = None,
+        sha256_only: bool = False,
+    ):
+        super().__init__(max_size=max_size, expected_sha256=expected_sha256, sha256_only=sha256_only)
         self._store = store
         # Straight to the content address when it is known and not taken; otherwise through a temporary key.
         self._direct = expected_sha256 is not None and store.stat(expected_sha256) is None
@@ -173,8 +180,10 @@ class S3Objects(ObjectStore):
             raise Unavailable("objects.access_denied", f"{where} refused the credentials given ({code})")
         raise Unavailable("objects.unavailable", f"{where} answered {answer.status} ({code})")
 
-    def writer(self, *, max_size: int | None = None, expected_sha256: str | None = None) -> BlobWriter:
-        return S3BlobWriter(self, max_size=max_size, expected_sha256=expected_sha256)
+    def writer(
+        self, *, max_size: int | None = None, expected_sha256: str | None = None, sha256_only: bool = False
+    ) -> BlobWriter:
+        return S3BlobWriter(self, max_size=max_size, expected_sha256=expected_sha256, sha256_only=sha256_only)
 
     def stat(self, sha256: str) -> BlobStat | None:
         try:

@@ -138,6 +138,8 @@ def _prepare(
     if channel is not None:
         parse_channel_name(channel)
     files = _checked(artifacts)
+    # Digests left for after an upload are computed now, if the server has not yet, outside the transaction.
+    blobs.fill_digests(uow, [f.sha256 for f in files])
     with uow.read():
         known = uow.apps.get(app)
     if known is None or not all(uow.objects.exists(f.sha256) for f in files):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import time
 from datetime import timedelta
 
 from starlette.testclient import TestClient
 
+from dist.http.app import create_app
 from dist.persistence.store import Store
 from dist.services import audit, tokens
 from tests.conftest import Clock
@@ -181,3 +185,30 @@ def test_token_use_is_stamped_and_audited(client: TestClient, store: Store, cloc
         ("channel_promoted", f"token:{token_id}"),
     ]
     assert secret not in str([e.detail for e in events])
+
+
+def test_an_upload_answers_before_sha512_and_sha1_which_follow_shortly(store: Store, publisher: dict[str, str]) -> None:
+    with TestClient(create_app(store, max_upload=8 * 1024 * 1024, counts_interval=0)) as client:
+        uploaded_and_published(client, store, publisher)
+
+
+def uploaded_and_published(client: TestClient, store: Store, publisher: dict[str, str]) -> None:
+    data = os.urandom(5 * 1024 * 1024)
+    digest = upload(client, publisher, data)
+    expected = (hashlib.sha512(data).hexdigest(), hashlib.sha1(data).hexdigest())
+    deadline = time.monotonic() + 10
+    while True:
+        with store.uow().read() as uow:
+            blob = uow.blobs.get(digest)
+        assert blob is not None and blob.size == len(data)
+        if (blob.sha512, blob.sha1) == expected or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    assert (blob.sha512, blob.sha1) == expected
+    answer = client.post(
+        "/api/apps/demo/releases",
+        json={"version": "1.0.0", "artifacts": [{"filename": "a.bin", "sha256": digest, "platform": "any"}]},
+        headers=publisher,
+    )
+    assert answer.status_code == 201
+    assert (answer.json()["artifacts"][0]["sha512"], answer.json()["artifacts"][0]["sha1"]) == expected
