@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -50,7 +51,8 @@ WORKER_STOP_SECONDS = 15.0
 
 @operation("get", "This document (OpenAPI 3.1).", {200: None}, errors=(), extra=OPENAPI_ANSWER)
 async def openapi(request: Request) -> Response:
-    return Response(request.state.openapi, media_type="application/json")
+    document: Callable[[], bytes] = request.state.openapi
+    return Response(document(), media_type="application/json")
 
 
 async def releases(request: Request) -> Response:
@@ -142,7 +144,8 @@ def create_app(
         return {
             "store": opened,
             "max_upload": max_upload,
-            "openapi": encode(openapi_document(ROUTES, max_upload)),
+            # Built when first asked for: most servers never are, and building it leaves its garbage behind.
+            "openapi": functools.cache(lambda: encode(openapi_document(ROUTES, max_upload))),
             "auth_failures": AuthFailures(),
             "accel_redirect": accel_redirect,
             "objects_redirect": objects_redirect,

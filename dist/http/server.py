@@ -93,6 +93,8 @@ def run(host: str, port: int, workers: int) -> None:
         # httptools under bounds and deadlines of our own (see dist.http.protocol): uvicorn's own protocols
         # neither bound a header line nor time out a slow request head.
         http=DistHTTPProtocol,
+        # distd answers no WebSocket: none of its implementations is loaded.
+        ws="none",
         timeout_keep_alive=5,
         server_header=False,
         access_log=False,

@@ -14,8 +14,20 @@ from alembic.script import ScriptDirectory
 from dist.persistence.store import StoreLocation, alembic_config, head_revision
 from tests.support import start, stop
 
-# The command line's and the migrations' modules, and the download pages' renderer (loaded by the first page).
-HEAVY = ("alembic", "cyclopts", "rich", "psycopg", "mako", "jinja2", "markdown_it", "nh3")
+# The command line's and the migrations' modules, the download pages' renderer (loaded by the first page), the
+# webhooks' HTTP client (by the first delivery).
+HEAVY = (
+    "alembic",
+    "cyclopts",
+    "rich",
+    "psycopg",
+    "mako",
+    "jinja2",
+    "markdown_it",
+    "nh3",
+    "httpcore",
+    "httpx",
+)
 
 
 def test_the_head_revision_is_alembics() -> None:
@@ -23,11 +35,14 @@ def test_the_head_revision_is_alembics() -> None:
 
 
 def test_the_server_module_loads_no_cli_nor_migration_module() -> None:
-    probe = "import json, sys, dist.http.server; print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    probe = "import json, sys, dist.http.server, dist.http.app; print(json.dumps(sorted(sys.modules)))"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
-    loaded = set(json.loads(done.stdout))
+    modules = set(json.loads(done.stdout))
+    loaded = {m.split(".")[0] for m in modules}
     assert "uvicorn" in loaded and "sqlalchemy" in loaded
     assert loaded.isdisjoint(HEAVY)
+    # A store on SQLite never needs PostgreSQL's dialect.
+    assert not [m for m in modules if m.startswith("sqlalchemy.dialects.postgresql")]
 
 
 def test_dist_serve_becomes_the_lean_server(tmp_path: Path) -> None:
