@@ -317,8 +317,10 @@ def run_measured(
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
     timeout: float = 1800,
+    with_stderr: bool = False,
 ) -> tuple[float, int, str]:
-    """Run a command to its end: its wall time in seconds, its peak resident memory (VmHWM) in KiB, its stdout."""
+    """Run a command to its end: its wall time in seconds, its peak resident memory (VmHWM) in KiB, its stdout
+    (followed by its stderr, `with_stderr`)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         process = subprocess.Popen(
@@ -348,7 +350,7 @@ def run_measured(
     if process.returncode != 0:
         shown = " ".join(Path(part).name if part.startswith("/") else part for part in command)
         raise Gap(f"`{shown[:120]}` exited {process.returncode}: {stderr.strip()[-300:]}")
-    return elapsed, peak, stdout
+    return elapsed, peak, stdout + stderr if with_stderr else stdout
 
 
 def need_tool(name: str) -> str:

@@ -5,8 +5,8 @@ into a store whose schema is already at head; the reference (bench/raw_import.py
 the same schema with one DB-API `executemany` per table. Both are whole processes, timed from start to end, and
 their peak resident memory (VmHWM, from wait4) is reported. PostgreSQL databases are created and dropped here.
 
-Targets (issue 7, raised by issue 12): >= 0.6 of the raw rows/s; memory flat: the importer's peak on the full store at most 1.25
-times its peak on a store ten times smaller.
+Targets (issue 7, raised by issue 12): >= 0.6 of the raw rows/s; memory flat: the importer's peak on the full
+store at most 1.25 times its peak on a store ten times smaller.
 
     python -m bench.import_legacy [--quick] [--import-releases 50000] [--repeat 3]
 """

@@ -1,11 +1,15 @@
 """Migration 0002 over a generated store: its hashing throughput vs `sha512sum` over the same blobs, and its memory.
 
 A legacy store is imported, taken back to the 0001 schema (`alembic downgrade 0001`), then timed as a whole
-`alembic -x store=DIR upgrade head` process: it creates the blobs table and hashes every referenced blob for its
-SHA-512 and SHA-1. The reference hashes the same files with one `sha512sum` process (SHA-512 only, in C).
+`alembic -x store=DIR upgrade 0002_blobs_signatures` process: it creates the blobs table, hashes every referenced
+blob for its SHA-512 and SHA-1, and widens the ids (on SQLite, by rebuilding every table). The later migrations
+are not part of it. The reference hashes the same files with one `sha512sum` process (SHA-512 only, in C); both
+run on the same single core.
 
-Targets (issue 12): >= 0.5 of sha512sum's bytes/s; memory flat: the migration's peak on the full store at most
-1.25 times its peak on a store ten times smaller.
+Targets (issue 12): its hashing, >= 0.5 of sha512sum's bytes/s: the phase that reads every blob, computes its
+SHA-256 (to check it), SHA-512 and SHA-1 and writes its row, as the migration itself reports it ("0002: hashed N
+blobs, B bytes, in S s"); memory flat: the migration's peak on the full store at most 1.25 times its peak on a
+store ten times smaller. The whole process (interpreter start, the tables rebuilt) is shown beside it.
 
     python -m bench.migrate [--quick] [--migrate-releases 50000] [--repeat 3]
 """
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -37,6 +42,7 @@ from bench.common import (
 )
 
 NAME = "migrate"
+MIGRATION = "0002_blobs_signatures"
 APPS = 20
 # Blobs up to this many bytes (a uniform draw): enough that hashing, not the rows, is what is measured.
 BLOB_BYTES = 16 * 1024
@@ -71,10 +77,18 @@ def sha512sum_seconds(files: list[str], work: Path) -> float:
     return seconds
 
 
-def migrate(source: Path, store: Path) -> tuple[float, int]:
+HASHED = re.compile(r"0002: hashed (\d+) blobs, (\d+) bytes, in ([0-9.]+) s")
+
+
+def migrate(source: Path, store: Path) -> tuple[float, int, float]:
+    """The upgrade's whole time, its VmHWM and the time of its hashing phase."""
     store_at_0001(source, store)
-    seconds, hwm, _ = run_measured(alembic(store, "upgrade", "head"), cpu=SERVER_CPU, cwd=REPO_ROOT)
-    return seconds, hwm
+    command = alembic(store, "upgrade", MIGRATION)
+    seconds, hwm, output = run_measured(command, cpu=SERVER_CPU, cwd=REPO_ROOT, with_stderr=True)
+    found = HASHED.search(output)
+    if found is None:
+        raise Gap(f"the migration did not report its hashing: {output.strip()[-300:]}")
+    return seconds, hwm, float(found.group(3))
 
 
 def run(args: argparse.Namespace, work: Path) -> list[Figure]:
@@ -87,28 +101,43 @@ def run(args: argparse.Namespace, work: Path) -> list[Figure]:
     generate_legacy(small, apps=APPS, releases=small_releases, blob_bytes=BLOB_BYTES)
     files = blob_files(source)
     total = sum(os.path.getsize(f) for f in files)
-    migrate_seconds, hash_seconds, peak = [], [], 0
+    migrate_seconds, hashing_seconds, hash_seconds, peak = [], [], [], 0
     for round_ in range(args.repeat):
-        seconds, hwm = migrate(source, work / f"store-{round_}")
+        seconds, hwm, hashing = migrate(source, work / f"store-{round_}")
         migrate_seconds.append(seconds)
+        hashing_seconds.append(hashing)
         peak = max(peak, hwm)
         hash_seconds.append(sha512sum_seconds(files, work))
-        log(f"migrate round {round_ + 1}: alembic upgrade {seconds:.2f}s, sha512sum {hash_seconds[-1]:.2f}s")
-    _, small_peak = migrate(small, work / "store-small")
+        log(
+            f"migrate round {round_ + 1}: alembic upgrade {MIGRATION} {seconds:.2f}s (hashing {hashing:.2f}s), "
+            f"sha512sum {hash_seconds[-1]:.2f}s"
+        )
+    _, small_peak, _ = migrate(small, work / "store-small")
     migrate_rate, hash_rate = total / median(migrate_seconds), total / median(hash_seconds)
-    ratio, target, ok = at_least(migrate_rate / hash_rate, 0.5)
-    label = f"0002 upgrade, {releases:,} releases ({len(files):,} blobs, {total / 2**20:,.0f} MiB)"
+    hashing_rate = total / median(hashing_seconds)
+    ratio, target, ok = at_least(hashing_rate / hash_rate, 0.5)
+    label = f"0002 hashing, {releases:,} releases ({len(files):,} blobs, {total / 2**20:,.0f} MiB)"
     figures = [
         Figure(
             NAME,
             f"{label} vs sha512sum",
-            human_bytes(migrate_rate),
+            human_bytes(hashing_rate),
             human_bytes(hash_rate),
             ratio,
             target,
             ok,
-            "the whole `alembic upgrade head` process (SHA-512 and SHA-1, rows written) vs one sha512sum process",
-        )
+            "SHA-256, SHA-512 and SHA-1 of every blob and its row written, as the migration reports it, on one core",
+        ),
+        Figure(
+            NAME,
+            "the whole `alembic upgrade 0002` process vs sha512sum",
+            human_bytes(migrate_rate),
+            human_bytes(hash_rate),
+            migrate_rate / hash_rate,
+            "-",
+            None,
+            "with the interpreter's start and every table rebuilt to widen its ids (SQLite)",
+        ),
     ]
     ratio, target, ok = at_most(peak / small_peak, FLAT)
     figures.append(

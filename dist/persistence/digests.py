@@ -23,7 +23,8 @@ CHUNK_SIZE = 256 * 1024
 QUEUE_DEPTH = 2
 # Below this a side thread costs more than the hashing it would take off the caller's thread.
 THREADED_FROM = 4 * CHUNK_SIZE
-FILES_IN_FLIGHT = 8
+FILES_PER_BATCH = 64
+BATCHES_IN_FLIGHT = 4
 K = TypeVar("K")
 
 
@@ -157,20 +158,49 @@ def file_digests(path: str | os.PathLike[str]) -> Digests:
 
 def _file_digests_or_none(path: str) -> Digests | None:
     try:
-        return file_digests(path)
+        fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
         return None
+    try:
+        size = os.fstat(fd).st_size
+        if size >= THREADED_FROM:
+            return file_digests(path)
+        # A small file (most blobs of a store are): read at once, without the io layer, and hashed in C.
+        # One read, unless the file grew since fstat: then until its end.
+        data = os.read(fd, size + 1)
+        while len(data) > size and (more := os.read(fd, CHUNK_SIZE)):
+            data += more
+    finally:
+        os.close(fd)
+    return Digests(
+        hashlib.sha256(data).hexdigest(), hashlib.sha512(data).hexdigest(), hashlib.sha1(data).hexdigest(), len(data)
+    )
+
+
+def _batch_digests(batch: list[tuple[K, str]]) -> list[tuple[K, Digests | None]]:
+    return [(key, _file_digests_or_none(path)) for key, path in batch]
 
 
 def many_file_digests(paths: Iterable[tuple[K, str]], workers: int = 2) -> Iterator[tuple[K, Digests | None]]:
-    """The digests of many files, in order, a few read at once (small blobs are many; each costs a system call
-    or two more than its hashing); None for a file that is not there."""
-    with ThreadPoolExecutor(workers, thread_name_prefix="digests") as pool:
-        pending: list[tuple[K, Any]] = []
+    """The digests of many files, in order, a few batches read at once (small blobs are many: each costs a system
+    call or two more than its hashing, and a hand-over between threads more than that); None for a file that is
+    not there."""
+    if len(os.sched_getaffinity(0)) < 2:
+        # One core: threads would only take turns on it.
         for key, path in paths:
-            pending.append((key, pool.submit(_file_digests_or_none, path)))
-            if len(pending) >= FILES_IN_FLIGHT:
-                done_key, future = pending.pop(0)
-                yield done_key, future.result()
-        for key, future in pending:
-            yield key, future.result()
+            yield key, _file_digests_or_none(path)
+        return
+    with ThreadPoolExecutor(workers, thread_name_prefix="digests") as pool:
+        pending: list[Any] = []
+        batch: list[tuple[K, str]] = []
+        for entry in paths:
+            batch.append(entry)
+            if len(batch) >= FILES_PER_BATCH:
+                pending.append(pool.submit(_batch_digests, batch))
+                batch = []
+                if len(pending) >= BATCHES_IN_FLIGHT:
+                    yield from pending.pop(0).result()
+        if batch:
+            pending.append(pool.submit(_batch_digests, batch))
+        for future in pending:
+            yield from future.result()

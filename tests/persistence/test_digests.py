@@ -41,17 +41,23 @@ def test_a_stream_given_up_stops_its_threads() -> None:
 
 
 def test_file_digests_in_order_and_missing_files(tmp_path: Path) -> None:
+    # Enough files for several batches, small ones read at once and a large one hashed in chunks.
+    contents = {n: bytes([n % 256]) * n * 100 for n in range(300)}
+    contents[300] = b"L" * (THREADED_FROM + 5)
     paths = []
-    for n in range(20):
+    for n, data in contents.items():
         path = tmp_path / f"f{n}"
-        path.write_bytes(bytes([n]) * n * 1000)
+        path.write_bytes(data)
         paths.append((n, str(path)))
     paths.insert(3, (-1, str(tmp_path / "missing")))
+    paths.insert(200, (-2, str(tmp_path / "missing too")))
     found = list(many_file_digests(paths))
     assert [key for key, _ in found] == [key for key, _ in paths]
     for key, digests in found:
-        if key == -1:
+        if key < 0:
             assert digests is None
         else:
             assert digests == file_digests(tmp_path / f"f{key}")
-            assert digests is not None and digests.sha512 == hashlib.sha512(bytes([key]) * key * 1000).hexdigest()
+            assert digests is not None and digests.size == len(contents[key])
+            assert digests.sha512 == hashlib.sha512(contents[key]).hexdigest()
+            assert digests.sha1 == hashlib.sha1(contents[key]).hexdigest()

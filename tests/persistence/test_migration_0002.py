@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -181,6 +182,11 @@ def test_upgrade_a_store_the_previous_version_filled_then_downgrade_and_upgrade_
 
     upgraded = versions.alembic("upgrade", "head")
     assert "0002_blobs_signatures" in upgraded.stderr
+    # It says what it hashed: every distinct blob the artifacts name, and their bytes.
+    distinct = {hashlib.sha256(data).hexdigest(): len(data) for data in files.values()}
+    assert re.search(
+        rf"0002: hashed {len(distinct)} blobs, {sum(distinct.values())} bytes, in \d+\.\d+ s", upgraded.stderr
+    )
 
     after = rows(location, [*OLD_TABLES, "blobs"])
     for table in OLD_TABLES:

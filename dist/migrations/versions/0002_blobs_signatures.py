@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 import os
 import sys
+import time
 
 import sqlalchemy as sa
 from alembic import context, op
@@ -78,6 +79,7 @@ def fill_blobs(connection: sa.Connection) -> None:
     from dist.persistence.objects import ObjectStore
 
     objects: ObjectStore | None = context.config.attributes.get("objects")
+    started = time.perf_counter()
     total = connection.scalar(sa.select(sa.func.count(sa.distinct(artifacts.c.sha256)))) or 0
     # A bucket is there once the store opened it (it checks the bucket); a directory may not be.
     visible = objects is not None and (not isinstance(objects, FileObjects) or objects.objects_dir.is_dir())
@@ -104,11 +106,13 @@ def fill_blobs(connection: sa.Connection) -> None:
         else ((sha256, None) for sha256, _ in shas())
     )
     rows: list[dict[str, object]] = []
-    missing = done = 0
+    missing = done = hashed_bytes = 0
     for sha256, digests in found:
         size = sizes.pop(sha256)
         if digests is None:
             missing += 1
+        else:
+            hashed_bytes += digests.size
         rows.append(
             {
                 "sha256": sha256,
@@ -128,6 +132,9 @@ def fill_blobs(connection: sa.Connection) -> None:
         connection.execute(blobs.insert(), rows)
     if terminal and total:
         sys.stderr.write("\n")
+    if total - missing:
+        seconds = time.perf_counter() - started
+        say(f"0002: hashed {total - missing} blobs, {hashed_bytes} bytes, in {seconds:.3f} s")
     if missing and objects is not None and visible:
         say(
             f"0002: {missing} of {total} blobs are not in {objects.url}; their SHA-512 and SHA-1 are left "

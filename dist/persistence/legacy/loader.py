@@ -55,6 +55,7 @@ from dist.persistence.models import (
 )
 
 BATCH_SIZE = 5000
+BLOB_SIZES_KEPT = 4096
 PROGRESS_EVERY = 1000
 MEMBERS = ("apps", "channels", "releases", "artifacts", "tokens", "audit", "webhooks")
 PARENTS = {"apps": (), "releases": ("apps",), "artifacts": ("releases",), "channels": ("apps", "releases")}
@@ -143,6 +144,9 @@ class Loader:
         # it is new; a hit is confirmed against this batch's rows, else against the table when the batch is
         # written (`_confirm_blobs`), so a store sharing blobs between releases costs no query per artifact.
         self.blob_keys = HashSet()
+        # The sizes of the blobs named lately: the same installer is often in many releases (a re-publish, an
+        # unchanged platform), and each artifact would stat its file again. Bounded, so memory stays flat.
+        self.blob_sizes: dict[str, int] = {}
         self.blobs_in_batch: set[str] = set()
         self.blobs_to_confirm: dict[str, int] = {}
         self.blob_count = 0
@@ -289,13 +293,21 @@ class Loader:
                 "artifacts", artifact_id, "filename", f"is {row['filename']!r}, the file name of artifact {other} too"
             )
         sha256 = row["sha256"]
-        try:
-            # A plain string path: this runs once per artifact, and pathlib would double the import's time.
-            size = os.stat(f"{self.objects_dir}/{sha256[:2]}/{sha256}").st_size
-        except FileNotFoundError:
-            raise record_refusal(
-                "artifacts", artifact_id, "sha256", f"names the blob objects/{sha256[:2]}/{sha256}, which is missing"
-            ) from None
+        size = self.blob_sizes.get(sha256)
+        if size is None:
+            try:
+                # A plain string path: this runs once per artifact, and pathlib would double the import's time.
+                size = os.stat(f"{self.objects_dir}/{sha256[:2]}/{sha256}").st_size
+            except FileNotFoundError:
+                raise record_refusal(
+                    "artifacts",
+                    artifact_id,
+                    "sha256",
+                    f"names the blob objects/{sha256[:2]}/{sha256}, which is missing",
+                ) from None
+            if len(self.blob_sizes) >= BLOB_SIZES_KEPT:
+                self.blob_sizes.clear()
+            self.blob_sizes[sha256] = size
         if size != row["size"]:
             raise record_refusal(
                 "artifacts", artifact_id, "size", f"is {row['size']}, but the blob {sha256} holds {size} bytes"
