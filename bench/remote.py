@@ -30,7 +30,7 @@ from bench.common import (
     need_tool,
     run_measured,
 )
-from bench.upload import curl_upload, make_file, vary
+from bench.upload import curl_upload, make_file, vary, wait_idle
 
 NAME = "remote"
 MEMORY_LIMIT_MIB = 64
@@ -52,11 +52,14 @@ def run(args: argparse.Namespace, work: Path) -> list[Figure]:
         for round_ in range(args.repeat):
             vary(body, 2 * round_)
             curl_seconds.append(curl_upload(server.base + "/api/upload", body, token))
+            # distd computes that upload's SHA-512 and SHA-1 right after answering: not while dist runs.
+            wait_idle(server)
             vary(body, 2 * round_ + 1)
             command = [DIST, "--server", server.base, "publish", "bench", f"1.0.{round_}", str(body), "--json"]
             seconds, peak_kib, _ = run_measured(command, cpu=CLIENT_CPU, env=env)
             dist_seconds.append(seconds)
             peaks.append(peak_kib)
+            wait_idle(server)
         bare_code = f"import httpx; httpx.get({server.base + '/api/apps'!r})"
         bare_runs, list_runs = [], []
         for _ in range(START_RUNS):

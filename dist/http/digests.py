@@ -1,11 +1,12 @@
 """SHA-512 and SHA-1 of uploaded blobs, computed right after their uploads rather than during them.
 
-An upload into a store of files hashes SHA-256 alone on the way (what names and checks the blob), so that it
-costs one hash instead of three; its answer goes out as soon as the bytes are durable. The other two digests
-are then computed from the file, one blob at a time, by a task of the server's. Publish computes whatever is
-still missing before it records a release (dist.services.releases), so no release, and no feed, is ever
-without them. A server that stops finishes the blobs already waiting first; one killed leaves their rows'
-digests empty until publish (or a feed) needs them.
+An upload into a store of files that does not name its digest (X-Content-SHA256) hashes SHA-256 alone on the
+way (what names and checks the blob), so that it costs one hash instead of three; its answer goes out as soon as
+the bytes are durable. (One that names it comes from a client about to publish: it hashes all three on the way.)
+The other two digests are then computed from the file, one blob at a time, by a task of the server's. Publish
+computes whatever is still missing before it records a release (dist.services.releases), so no release, and no
+feed, is ever without them. A server that stops finishes the blobs already waiting first; one killed leaves
+their rows' digests empty until publish (or a feed) needs them.
 """
 
 from __future__ import annotations

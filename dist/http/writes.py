@@ -44,6 +44,9 @@ async def upload(request: Request) -> Response:
     if expected is not None:
         expected = parse_sha256(expected.strip().lower())
     filler: DigestFiller = request.state.digests
+    # A client that names the digest has hashed the file and is about to publish it: all three digests are computed
+    # on the way, beside the receiving, rather than after it while the publish waits. Others get their answer
+    # once SHA-256 is checked, and the rest follows.
     async with ReadAhead(body_chunks(request, length)) as body:
         blob, created = await call(
             request,
@@ -51,7 +54,7 @@ async def upload(request: Request) -> Response:
             body.in_thread(),
             max_size=length,
             expected_sha256=expected,
-            digests_later=filler.later,
+            digests_later=filler.later and expected is None,
         )
     if blob.sha512 is None or blob.sha1 is None:
         filler.add(blob.sha256)

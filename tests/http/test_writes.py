@@ -212,3 +212,15 @@ def uploaded_and_published(client: TestClient, store: Store, publisher: dict[str
     )
     assert answer.status_code == 201
     assert (answer.json()["artifacts"][0]["sha512"], answer.json()["artifacts"][0]["sha1"]) == expected
+
+
+def test_an_upload_that_names_its_digest_has_all_three_when_it_answers(store: Store, publisher: dict[str, str]) -> None:
+    # Large enough that hashing it after the answer would take longer than the read below.
+    data = os.urandom(32 * 1024 * 1024)
+    headers = {**publisher, "X-Content-SHA256": sha256(data)}
+    with TestClient(create_app(store, max_upload=64 * 1024 * 1024, counts_interval=0)) as client:
+        assert client.post("/api/upload", content=data, headers=headers).status_code == 201
+        with store.uow().read() as uow:
+            blob = uow.blobs.get(sha256(data))
+    assert blob is not None
+    assert (blob.sha512, blob.sha1) == (hashlib.sha512(data).hexdigest(), hashlib.sha1(data).hexdigest())
