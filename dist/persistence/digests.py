@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-CHUNK_SIZE = 256 * 1024
+CHUNK_SIZE = 128 * 1024
 # Chunks waiting for the side threads; each up to CHUNK_SIZE (uploads gather the network's pieces to that size).
 QUEUE_DEPTH = 2
 # Below this a side thread costs more than the hashing it would take off the caller's thread.
