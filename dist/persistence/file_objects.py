@@ -27,7 +27,8 @@ SEND_CHUNK = 1024 * 1024
 LOOP_READ = 64 * 1024
 
 
-def fsync_directory(path: Path) -> None:
+def fsync_path(path: Path | str) -> None:
+    """Make a file's bytes, or a directory's entries, durable."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -65,9 +66,9 @@ class FileBlobWriter(BlobWriter):
             return False
         if not target.parent.is_dir():
             target.parent.mkdir(exist_ok=True)
-            fsync_directory(target.parent.parent)
+            fsync_path(target.parent.parent)
         os.replace(self._tmp_path, target)
-        fsync_directory(target.parent)
+        fsync_path(target.parent)
         return True
 
     def _discard(self) -> None:

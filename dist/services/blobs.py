@@ -131,6 +131,8 @@ def ensure_digests(uow: UnitOfWork, artifacts: Sequence[Artifact]) -> None:
     lacking = {a.sha256 for a in artifacts if a.sha512 is None or a.sha1 is None}
     if not lacking:
         return
+    # Hashed outside the write transaction, as publish does: a large blob takes seconds.
+    fill_digests(uow, sorted(lacking))
     found: dict[str, Blob] = {}
     with uow.write():
         for sha256 in sorted(lacking):

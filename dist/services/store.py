@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from dist.domain.errors import Invalid, NotFound
-from dist.persistence.file_objects import FileObjects, fsync_directory
+from dist.persistence.file_objects import FileObjects, fsync_path
 from dist.persistence.legacy.blobs import copy_blob, transfer_blobs
 from dist.persistence.legacy.exporter import snapshot, write_document
 from dist.persistence.legacy.loader import Loader, LoadReport, lock_for_import, refuse_unless_empty
@@ -293,7 +293,7 @@ def export(uow: UnitOfWork, target: Path, *, progress: Progress = no_progress) -
             with contextlib.suppress(OSError):
                 target.rmdir()
         raise
-    fsync_directory(target)
+    fsync_path(target)
     with contextlib.suppress(OSError):
         exported.tmp_dir.rmdir()
     return counts

@@ -21,8 +21,7 @@ from sqlalchemy.pool import StaticPool
 
 from dist.domain.errors import Conflict
 from dist.persistence.db import WRITE_OPTION, make_engine, sqlite_url
-from dist.persistence.file_objects import FileObjects, fsync_directory
-from dist.persistence.legacy.blobs import fsync_file
+from dist.persistence.file_objects import FileObjects, fsync_path
 from dist.persistence.legacy.loader import (
     Loader,
     LoadReport,
@@ -64,7 +63,7 @@ def mark_imported(location: StoreLocation) -> None:
     """Rename db.json to db.json.imported, durably."""
     with contextlib.suppress(FileNotFoundError):
         os.replace(location.legacy_path, location.legacy_path.with_name(location.legacy_path.name + IMPORTED_SUFFIX))
-        fsync_directory(location.root)
+        fsync_path(location.root)
 
 
 def import_on_first_load(location: StoreLocation, engine: Engine) -> None:
@@ -105,13 +104,13 @@ def import_into_new_database(location: StoreLocation, migrate: Callable[[Engine]
                     return
         finally:
             engine.dispose()
-        fsync_file(temp)
+        fsync_path(temp)
         try:
             os.link(temp, location.db_path)
         except FileExistsError:
             # Another process created dist.db meanwhile; opening the store settles which records it holds.
             return
-        fsync_directory(location.root)
+        fsync_path(location.root)
     finally:
         for suffix in ("", "-wal", "-shm", "-journal"):
             with contextlib.suppress(FileNotFoundError):

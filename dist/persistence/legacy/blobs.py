@@ -16,19 +16,11 @@ from pathlib import Path
 
 from dist.domain.errors import Invalid, NotFound
 from dist.domain.values import parse_sha256
-from dist.persistence.file_objects import FileObjects, fsync_directory
+from dist.persistence.file_objects import FileObjects, fsync_path
 from dist.persistence.maintenance import Progress, no_progress
 from dist.persistence.objects import ObjectStore
 
 PROGRESS_EVERY = 500
-
-
-def fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _copy(source: Path, target: Path, tmp_dir: Path) -> None:
@@ -131,5 +123,5 @@ def transfer_blobs(
         if done % PROGRESS_EVERY == 0:
             progress("copying blobs", done, None)
     for directory in sorted(touched):
-        fsync_directory(Path(directory))
+        fsync_path(Path(directory))
     return added
